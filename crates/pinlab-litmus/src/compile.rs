@@ -1,0 +1,876 @@
+//! Compiler: syntax tree to a model [`Program`].
+//!
+//! This is where the language gets its meaning: which verbs exist, what each
+//! takes, which names refer to which objects. Every check that can be made
+//! before exploring is made here, so the model can trust its input; every
+//! failure is a located diagnostic with a hint.
+
+use crate::ast::{self, Arg, CondExpr, Ident, Operand, Span, Stmt, Value, Verb};
+use crate::diag::{Diag, Diags, Source};
+use pinlab_model::cond::Cond;
+use pinlab_model::errno::Errno;
+use pinlab_model::ids::*;
+use pinlab_model::limits::{DISK_SECTORS_MAX, FILE_PAGES_MAX, OPS_PER_THREAD_MAX, THREADS_MAX};
+use pinlab_model::oracle::{Bug, Oracle};
+use pinlab_model::program::*;
+use std::collections::HashMap;
+
+/// Verbs of the language (DESIGN.md) that this version does not model yet.
+/// They are reported as such, not as unknown.
+const NOT_YET: &[&str] = &[
+    "munmap", "fork", "madvise", "exit", "write", "read", "truncate", "dio_write", "dio_read", "reclaim", "migrate",
+    "drop_caches", "scrub",
+];
+
+const THREAD_VERBS: &[&str] = &["mmap", "store", "load", "pin", "gup", "unpin", "put", "fsync", "writeback", "sync"];
+const FINALLY_VERBS: &[&str] = &["sync", "crash", "recover"];
+const SETUP_VERBS: &[&str] = &["disk", "fs", "file", "process", "nic", "dma"];
+const NIC_METHODS: &[&str] = &["reg_mr", "dereg", "write", "read"];
+const DMA_METHODS: &[&str] = &["write", "read"];
+
+/// What a setup name denotes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Obj {
+    Disk(DiskId),
+    Fs(FsId),
+    File(FileId),
+    Proc(ProcId),
+    Dev(DevId),
+}
+
+impl Obj {
+    fn what(self) -> &'static str {
+        match self {
+            Obj::Disk(_) => "a disk",
+            Obj::Fs(_) => "a file system",
+            Obj::File(_) => "a file",
+            Obj::Proc(_) => "a process",
+            Obj::Dev(_) => "a device",
+        }
+    }
+}
+
+/// What a scenario-global bound name holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Map,
+    Pin,
+    Mr,
+}
+
+impl Kind {
+    fn what(self) -> &'static str {
+        match self {
+            Kind::Map => "a mapping",
+            Kind::Pin => "a pin",
+            Kind::Mr => "a memory region",
+        }
+    }
+}
+
+struct Compiler<'a> {
+    diags: Vec<Diag>,
+    source: &'a Source,
+    objs: HashMap<String, (Obj, Span)>,
+    globals: HashMap<String, (NameId, Kind, Span)>,
+    prog: Program,
+}
+
+/// Compile a parsed scenario.
+#[allow(clippy::result_large_err)]
+pub fn compile(source: &Source, sc: &ast::Scenario) -> Result<Program, Diags> {
+    let mut c = Compiler {
+        diags: Vec::new(),
+        source,
+        objs: HashMap::new(),
+        globals: HashMap::new(),
+        prog: Program {
+            name: sc.name.name.clone(),
+            doc: sc.doc.as_ref().map(|d| d.0.clone()),
+            disks: vec![],
+            fss: vec![],
+            files: vec![],
+            procs: vec![],
+            devs: vec![],
+            names: vec![],
+            threads: vec![],
+            finally: None,
+            conds: vec![],
+        },
+    };
+    for s in &sc.setup {
+        c.setup_stmt(s);
+    }
+    if sc.threads.len() > THREADS_MAX {
+        c.err(Diag::new(sc.threads[THREADS_MAX].name.span, format!("more than {THREADS_MAX} threads")));
+    }
+    // Bound names are global and may be used by a thread that comes earlier
+    // in the file, so collect every binding before compiling any statement.
+    for th in &sc.threads {
+        for s in &th.body.stmts {
+            c.declare_bind(s);
+        }
+    }
+    let mut thread_names: HashMap<&str, Span> = HashMap::new();
+    for th in &sc.threads {
+        if let Some(prev) = thread_names.insert(&th.name.name, th.name.span) {
+            let (l, _) = source.line_col(prev.start);
+            c.err(Diag::new(th.name.span, format!("thread `{}` is defined twice", th.name.name)).help(format!("first defined on line {l}")));
+        }
+        let proc = th.on.as_ref().and_then(|p| match c.objs.get(&p.name) {
+            Some((Obj::Proc(id), _)) => Some(*id),
+            Some((o, _)) => {
+                c.err(Diag::new(p.span, format!("`{}` is {}, not a process", p.name, o.what())).label("`on` needs a process"));
+                None
+            }
+            None => {
+                c.err(c.unknown(p, "process"));
+                None
+            }
+        });
+        let t = c.thread(&th.name.name, proc, &th.body.stmts, false);
+        c.prog.threads.push(t);
+    }
+    if let Some(f) = &sc.finally {
+        let t = c.thread("finally", None, &f.stmts, true);
+        c.prog.finally = Some(t);
+    }
+    for d in &sc.conds {
+        if let Some(cond) = c.cond(&d.expr, &sc.threads) {
+            let kind = match d.kind {
+                ast::CondKind::Forbid => CondKind::Forbid,
+                ast::CondKind::Exists => CondKind::Exists,
+                ast::CondKind::Always => CondKind::Always,
+            };
+            c.prog.conds.push(CondDecl { kind, cond, text: d.text.clone(), implicit: false });
+        }
+    }
+    // A scenario passes only if the kernel neither hangs, BUGs nor lets a
+    // device touch freed memory, unless it says something about those itself.
+    for o in [Oracle::Deadlock, Oracle::KernelBug, Oracle::DmaAfterFree] {
+        if !c.prog.conds.iter().any(|d| d.cond.mentions(o)) {
+            c.prog.conds.push(CondDecl { kind: CondKind::Forbid, cond: Cond::Oracle(o), text: o.name().into(), implicit: true });
+        }
+    }
+    if c.diags.is_empty() {
+        if let Err(e) = pinlab_model::World::new(&c.prog) {
+            c.err(Diag::new(sc.name.span, format!("the machine in `setup` cannot be built: {}", e.0)));
+        }
+    }
+    if c.diags.is_empty() {
+        Ok(c.prog)
+    } else {
+        Err(Diags::new(source, c.diags))
+    }
+}
+
+/// Parse and compile.
+#[allow(clippy::result_large_err)]
+pub fn load(source: &Source) -> Result<Program, Diags> {
+    let ast = crate::parse(source)?;
+    compile(source, &ast)
+}
+
+/// The argument list of one statement, consumed as the verb's rules ask;
+/// whatever is left over is reported as unexpected.
+struct Args<'s> {
+    verb: String,
+    pos: Vec<Option<&'s Value>>,
+    keys: Vec<Option<(&'s Ident, &'s Value)>>,
+}
+
+impl<'s> Args<'s> {
+    fn new(s: &'s Stmt) -> Args<'s> {
+        let mut a = Args { verb: verb_text(&s.verb), pos: vec![], keys: vec![] };
+        for arg in &s.args {
+            match arg {
+                Arg::Value(v) => a.pos.push(Some(v)),
+                Arg::Key { key, value } => a.keys.push(Some((key, value))),
+            }
+        }
+        a
+    }
+
+    /// Take the next positional argument.
+    fn next(&mut self) -> Option<&'s Value> {
+        self.pos.iter_mut().find_map(|p| p.take())
+    }
+
+    /// Take a bare flag word like `write` or `shared`.
+    fn flag(&mut self, name: &str) -> bool {
+        for p in self.pos.iter_mut() {
+            if matches!(p, Some(Value::Word(w)) if w.name == name) {
+                *p = None;
+                return true;
+            }
+        }
+        false
+    }
+
+    fn key(&mut self, name: &str) -> Option<(&'s Ident, &'s Value)> {
+        self.keys.iter_mut().find_map(|k| if k.is_some_and(|(i, _)| i.name == name) { k.take() } else { None })
+    }
+
+    /// Report everything not consumed.
+    fn finish(self, c: &mut Compiler) {
+        for v in self.pos.into_iter().flatten() {
+            c.err(Diag::new(v.span(), format!("unexpected argument to `{}`", self.verb)).label("not understood here"));
+        }
+        for (k, v) in self.keys.into_iter().flatten() {
+            c.err(Diag::new(k.span.join(v.span()), format!("`{}` takes no `{}=`", self.verb, k.name)).label("unknown key"));
+        }
+    }
+}
+
+fn verb_text(v: &Verb) -> String {
+    match v {
+        Verb::Plain(i) => i.name.clone(),
+        Verb::Method { object, method } => format!("{}.{}", object.name, method.name),
+    }
+}
+
+fn suggest(word: &str, candidates: &[&str]) -> Option<String> {
+    candidates
+        .iter()
+        .map(|c| (strsim::levenshtein(word, c), *c))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+impl Compiler<'_> {
+    fn err(&mut self, d: Diag) {
+        self.diags.push(d);
+    }
+
+    fn unknown(&self, name: &Ident, what: &str) -> Diag {
+        let known: Vec<&str> = self.objs.keys().map(|s| s.as_str()).chain(self.globals.keys().map(|s| s.as_str())).collect();
+        let d = Diag::new(name.span, format!("unknown {what} `{}`", name.name)).label(format!("no {what} of this name"));
+        match suggest(&name.name, &known) {
+            Some(h) => d.help(h),
+            None => d,
+        }
+    }
+
+    fn declare_obj(&mut self, name: &Ident, obj: Obj) {
+        if let Some((_, prev)) = self.objs.get(&name.name) {
+            let (l, _) = self.source.line_col(prev.start);
+            self.err(Diag::new(name.span, format!("`{}` is already defined", name.name)).help(format!("first defined on line {l}")));
+            return;
+        }
+        self.objs.insert(name.name.clone(), (obj, name.span));
+    }
+
+    fn number(&mut self, v: Option<&Value>, at: Span, what: &str, max: u64) -> Option<u64> {
+        match v {
+            Some(Value::Number(n)) if n.value <= max => Some(n.value),
+            Some(Value::Number(n)) => {
+                self.err(Diag::new(n.span, format!("{what} must be at most {max}")));
+                None
+            }
+            Some(v) => {
+                self.err(Diag::new(v.span(), format!("expected a number for {what}")));
+                None
+            }
+            None => {
+                self.err(Diag::new(at, format!("missing {what}")));
+                None
+            }
+        }
+    }
+
+    fn byte(&mut self, v: Option<&Value>, at: Span) -> Option<u8> {
+        self.number(v, at, "a byte value (0x00..0xff)", 0xff).map(|b| b as u8)
+    }
+
+    /// `pages=A..B` (or `pages=N` meaning `0..N`).
+    fn range(&mut self, v: Option<(&Ident, &Value)>, at: Span) -> Option<(u8, u8)> {
+        let max = FILE_PAGES_MAX as u64;
+        match v {
+            Some((_, Value::Range { start, end, span })) => {
+                if start.value >= end.value || end.value > max {
+                    self.err(Diag::new(*span, "page range must be non-empty and within the limits").help(format!("write A..B with A < B <= {max}")));
+                    return None;
+                }
+                Some((start.value as u8, (end.value - start.value) as u8))
+            }
+            Some((_, Value::Number(n))) if n.value >= 1 && n.value <= max => Some((0, n.value as u8)),
+            Some((k, v)) => {
+                self.err(Diag::new(k.span.join(v.span()), "expected `pages=A..B`"));
+                None
+            }
+            None => {
+                self.err(Diag::new(at, "missing `pages=A..B`"));
+                None
+            }
+        }
+    }
+
+    fn setup_obj<'v>(&mut self, v: Option<&'v Value>, at: Span, what: &str) -> Option<&'v Ident> {
+        match v {
+            Some(Value::Word(i)) => Some(i),
+            Some(v) => {
+                self.err(Diag::new(v.span(), format!("expected the {what}'s name")));
+                None
+            }
+            None => {
+                self.err(Diag::new(at, format!("missing the {what}'s name")));
+                None
+            }
+        }
+    }
+
+    /// `on NAME` in setup statements.
+    fn on(&mut self, a: &mut Args, at: Span, want: &str) -> Option<Obj> {
+        if !a.flag("on") {
+            self.err(Diag::new(at, format!("missing `on {want}`")));
+            return None;
+        }
+        let name = self.setup_obj(a.next(), at, want)?;
+        match self.objs.get(&name.name) {
+            Some((o, _)) => Some(*o),
+            None => {
+                let d = self.unknown(name, want);
+                self.err(d);
+                None
+            }
+        }
+    }
+
+    fn setup_stmt(&mut self, s: &Stmt) {
+        let Verb::Plain(verb) = &s.verb else {
+            self.err(Diag::new(s.verb.span(), "setup only declares objects").help(format!("setup verbs: {}", SETUP_VERBS.join(", "))));
+            return;
+        };
+        if let Some(b) = &s.bind {
+            self.err(Diag::new(b.span, "setup statements do not bind names with `=`").help("write `disk d0 sectors=64`"));
+        }
+        let mut a = Args::new(s);
+        let at = s.span;
+        match verb.name.as_str() {
+            "disk" => {
+                let Some(name) = self.setup_obj(a.next(), at, "disk") else { return };
+                let sectors = a.key("sectors").map(|(_, v)| v);
+                let sectors = self.number(sectors, at, "`sectors=N`", DISK_SECTORS_MAX as u64).unwrap_or(64);
+                let volatile = match a.key("cache") {
+                    None => true,
+                    Some((_, Value::Word(w))) if w.name == "volatile" => true,
+                    Some((_, Value::Word(w))) if w.name == "writethrough" => false,
+                    Some((k, v)) => {
+                        self.err(Diag::new(k.span.join(v.span()), "expected `cache=volatile` or `cache=writethrough`"));
+                        true
+                    }
+                };
+                let id = DiskId(self.prog.disks.len() as u8);
+                self.prog.disks.push(DiskDecl { name: name.name.clone(), sectors: sectors as u16, volatile });
+                self.declare_obj(name, Obj::Disk(id));
+            }
+            "fs" => {
+                let Some(name) = self.setup_obj(a.next(), at, "file system") else { return };
+                let disk = match self.on(&mut a, at, "disk") {
+                    Some(Obj::Disk(d)) => d,
+                    Some(o) => {
+                        self.err(Diag::new(at, format!("a file system lives on a disk, not on {}", o.what())));
+                        return;
+                    }
+                    None => return,
+                };
+                if self.prog.fss.iter().any(|f| f.disk == disk) {
+                    self.err(Diag::new(at, "only one file system per disk"));
+                }
+                match a.key("type") {
+                    Some((_, Value::Word(w))) if w.name == "csumfs" => {}
+                    Some((_, Value::Word(w))) if w.name == "ext4like" => {
+                        self.err(Diag::new(w.span, "`ext4like` is not modelled yet").help("use `type=csumfs`"));
+                    }
+                    Some((k, v)) => self.err(Diag::new(k.span.join(v.span()), "unknown file-system type").help("`type=csumfs`")),
+                    None => self.err(Diag::new(at, "missing `type=csumfs`")),
+                }
+                let stable_writes = match a.key("stable_writes") {
+                    None => true,
+                    Some((_, Value::Word(w))) if w.name == "yes" => true,
+                    Some((_, Value::Word(w))) if w.name == "no" => false,
+                    Some((k, v)) => {
+                        self.err(Diag::new(k.span.join(v.span()), "expected `stable_writes=yes` or `stable_writes=no`"));
+                        true
+                    }
+                };
+                let id = FsId(self.prog.fss.len() as u8);
+                self.prog.fss.push(FsDecl { name: name.name.clone(), disk, ty: FsType::Csumfs, stable_writes });
+                self.declare_obj(name, Obj::Fs(id));
+            }
+            "file" => {
+                let Some(name) = self.setup_obj(a.next(), at, "file") else { return };
+                let fs = match self.on(&mut a, at, "file system") {
+                    Some(Obj::Fs(f)) => f,
+                    Some(o) => {
+                        self.err(Diag::new(at, format!("a file lives on a file system, not on {}", o.what())));
+                        return;
+                    }
+                    None => return,
+                };
+                let pages = a.key("pages").map(|(_, v)| v);
+                let pages = self.number(pages, at, "`pages=N`", FILE_PAGES_MAX as u64).unwrap_or(1) as u8;
+                let fill = match a.key("fill") {
+                    Some((_, v)) => self.byte(Some(v), at).unwrap_or(0),
+                    None => 0,
+                };
+                let id = FileId(self.prog.files.len() as u8);
+                self.prog.files.push(FileDecl { name: name.name.clone(), fs, pages: pages.max(1), fill });
+                self.declare_obj(name, Obj::File(id));
+            }
+            "process" | "nic" | "dma" => {
+                let Some(name) = self.setup_obj(a.next(), at, &verb.name) else { return };
+                let obj = if verb.name == "process" {
+                    self.prog.procs.push(name.name.clone());
+                    Obj::Proc(ProcId(self.prog.procs.len() as u8 - 1))
+                } else {
+                    let kind = if verb.name == "nic" { DevKind::Nic } else { DevKind::Dma };
+                    self.prog.devs.push(DevDecl { name: name.name.clone(), kind });
+                    Obj::Dev(DevId(self.prog.devs.len() as u8 - 1))
+                };
+                self.declare_obj(name, obj);
+            }
+            other => {
+                let mut d = Diag::new(verb.span, format!("unknown setup object `{other}`")).label("expected an object kind");
+                d = d.help(suggest(other, SETUP_VERBS).unwrap_or_else(|| format!("setup declares: {}", SETUP_VERBS.join(", "))));
+                self.err(d);
+                return;
+            }
+        }
+        a.finish(self);
+    }
+
+    /// Record a global name bound by a thread statement.
+    fn declare_bind(&mut self, s: &Stmt) {
+        let Some(b) = &s.bind else { return };
+        let kind = match &s.verb {
+            Verb::Plain(v) if v.name == "mmap" => Kind::Map,
+            Verb::Plain(v) if v.name == "pin" || v.name == "gup" => Kind::Pin,
+            Verb::Method { method, .. } if method.name == "reg_mr" => Kind::Mr,
+            _ => return, // registers are per thread
+        };
+        if let Some((_, _, prev)) = self.globals.get(&b.name) {
+            let (l, _) = self.source.line_col(prev.start);
+            self.err(Diag::new(b.span, format!("`{}` is bound twice", b.name)).help(format!("first bound on line {l}; names are global to the scenario")));
+            return;
+        }
+        if self.objs.contains_key(&b.name) {
+            self.err(Diag::new(b.span, format!("`{}` is already a setup object", b.name)));
+            return;
+        }
+        let id = NameId(self.prog.names.len() as u8);
+        self.prog.names.push(b.name.clone());
+        self.globals.insert(b.name.clone(), (id, kind, b.span));
+    }
+
+    fn global(&mut self, name: &Ident, want: &[Kind]) -> Option<NameId> {
+        match self.globals.get(&name.name) {
+            Some((id, k, _)) if want.contains(k) => Some(*id),
+            Some((_, k, _)) => {
+                let wanted: Vec<_> = want.iter().map(|k| k.what()).collect();
+                self.err(Diag::new(name.span, format!("`{}` is {}, expected {}", name.name, k.what(), wanted.join(" or "))));
+                None
+            }
+            None => {
+                let d = self.unknown(name, "name");
+                self.err(d.help("bind it first, e.g. `m = mmap f pages=0..1 shared write`"));
+                None
+            }
+        }
+    }
+
+    /// `X[p]` naming a global of the wanted kinds.
+    fn indexed(&mut self, v: Option<&Value>, at: Span, want: &[Kind]) -> Option<(NameId, u8)> {
+        match v {
+            Some(Value::Index { base, index, .. }) => {
+                let id = self.global(base, want)?;
+                if index.value >= FILE_PAGES_MAX as u64 {
+                    self.err(Diag::new(index.span, "page index out of range"));
+                    return None;
+                }
+                Some((id, index.value as u8))
+            }
+            Some(v) => {
+                self.err(Diag::new(v.span(), "expected `NAME[page]`"));
+                None
+            }
+            None => {
+                self.err(Diag::new(at, "missing `NAME[page]`"));
+                None
+            }
+        }
+    }
+
+    fn plain_name(&mut self, v: Option<&Value>, at: Span, want: &[Kind]) -> Option<NameId> {
+        match v {
+            Some(Value::Word(w)) => self.global(w, want),
+            Some(v) => {
+                self.err(Diag::new(v.span(), "expected a name"));
+                None
+            }
+            None => {
+                self.err(Diag::new(at, "missing a name"));
+                None
+            }
+        }
+    }
+
+    fn file(&mut self, v: Option<&Value>, at: Span) -> Option<FileId> {
+        match v {
+            Some(Value::Word(w)) => match self.objs.get(&w.name) {
+                Some((Obj::File(f), _)) => Some(*f),
+                Some((o, _)) => {
+                    self.err(Diag::new(w.span, format!("`{}` is {}, not a file", w.name, o.what())));
+                    None
+                }
+                None => {
+                    let d = self.unknown(w, "file");
+                    self.err(d);
+                    None
+                }
+            },
+            Some(v) => {
+                self.err(Diag::new(v.span(), "expected a file name"));
+                None
+            }
+            None => {
+                self.err(Diag::new(at, "missing a file name"));
+                None
+            }
+        }
+    }
+
+    fn thread(&mut self, name: &str, proc: Option<ProcId>, stmts: &[Stmt], finally: bool) -> ThreadProg {
+        let mut t = ThreadProg { name: name.into(), proc, ops: vec![], src: vec![], regs: vec![] };
+        if stmts.len() > OPS_PER_THREAD_MAX {
+            self.err(Diag::new(stmts[OPS_PER_THREAD_MAX].span, format!("more than {OPS_PER_THREAD_MAX} statements in one thread")));
+        }
+        for s in stmts {
+            if let Some(op) = self.stmt(s, &mut t, finally) {
+                t.ops.push(op);
+                let text = self.source.text[s.span.range()].to_string();
+                t.src.push(OpSrc { text, loc: self.source.locate(s.span) });
+            }
+        }
+        t
+    }
+
+    fn reg(&mut self, s: &Stmt, t: &mut ThreadProg) -> Option<RegId> {
+        let Some(b) = &s.bind else {
+            self.err(Diag::new(s.span, format!("`{}` needs a register to read into", verb_text(&s.verb))).help("write `r = ...`"));
+            return None;
+        };
+        if b.name == "err" {
+            self.err(Diag::new(b.span, "`err` is reserved for the thread's last error"));
+            return None;
+        }
+        let i = t.regs.iter().position(|r| *r == b.name).unwrap_or_else(|| {
+            t.regs.push(b.name.clone());
+            t.regs.len() - 1
+        });
+        Some(RegId(i as u8))
+    }
+
+    /// The name a statement binds, already declared by `declare_bind`.
+    fn bound(&mut self, s: &Stmt, what: &str) -> Option<NameId> {
+        match &s.bind {
+            Some(b) => self.globals.get(&b.name).map(|g| g.0),
+            None => {
+                self.err(Diag::new(s.span, format!("`{}` must bind a name", verb_text(&s.verb))).help(format!("write `NAME = {what} ...`")));
+                None
+            }
+        }
+    }
+
+    fn no_assign(&mut self, s: &Stmt) {
+        if let Some(v) = &s.assign {
+            self.err(Diag::new(v.span(), format!("`{}` takes no `= VALUE`", verb_text(&s.verb))));
+        }
+    }
+
+    fn no_bind(&mut self, s: &Stmt) {
+        if let Some(b) = &s.bind {
+            self.err(Diag::new(b.span, format!("`{}` produces nothing to bind", verb_text(&s.verb))));
+        }
+    }
+
+    fn stmt(&mut self, s: &Stmt, t: &mut ThreadProg, finally: bool) -> Option<Op> {
+        let at = s.span;
+        let mut a = Args::new(s);
+        let op = match &s.verb {
+            Verb::Plain(v) => {
+                let allowed = if finally { FINALLY_VERBS } else { THREAD_VERBS };
+                if !allowed.contains(&v.name.as_str()) {
+                    let d = if NOT_YET.contains(&v.name.as_str()) || (!finally && FINALLY_VERBS.contains(&v.name.as_str())) || (finally && THREAD_VERBS.contains(&v.name.as_str())) {
+                        if NOT_YET.contains(&v.name.as_str()) {
+                            Diag::new(v.span, format!("`{}` is part of the language but not modelled in this version", v.name))
+                        } else {
+                            Diag::new(v.span, format!("`{}` is not allowed {}", v.name, if finally { "in `finally`" } else { "in a thread" }))
+                                .help(format!("allowed here: {}", allowed.join(", ")))
+                        }
+                    } else {
+                        let d = Diag::new(v.span, format!("unknown verb `{}`", v.name)).label("not a verb");
+                        d.help(suggest(&v.name, allowed).unwrap_or_else(|| format!("verbs: {}", allowed.join(", "))))
+                    };
+                    self.err(d);
+                    return None;
+                }
+                self.plain(v, s, &mut a, t)?
+            }
+            Verb::Method { object, method } => {
+                if finally {
+                    self.err(Diag::new(s.verb.span(), "devices cannot act in `finally`"));
+                    return None;
+                }
+                let dev = match self.objs.get(&object.name) {
+                    Some((Obj::Dev(d), _)) => *d,
+                    Some((o, _)) => {
+                        self.err(Diag::new(object.span, format!("`{}` is {}; only devices have methods", object.name, o.what())));
+                        return None;
+                    }
+                    None => {
+                        let d = self.unknown(object, "device");
+                        self.err(d);
+                        return None;
+                    }
+                };
+                let kind = self.prog.devs[dev.idx()].kind;
+                let methods = if kind == DevKind::Nic { NIC_METHODS } else { DMA_METHODS };
+                if !methods.contains(&method.name.as_str()) {
+                    let d = Diag::new(method.span, format!("`{}` has no method `{}`", object.name, method.name));
+                    self.err(d.help(suggest(&method.name, methods).unwrap_or_else(|| format!("methods: {}", methods.join(", ")))));
+                    return None;
+                }
+                let obj_kinds: &[Kind] = if kind == DevKind::Nic { &[Kind::Mr] } else { &[Kind::Pin, Kind::Mr] };
+                match method.name.as_str() {
+                    "reg_mr" => {
+                        self.no_assign(s);
+                        let bind = self.bound(s, "n.reg_mr")?;
+                        let map = self.plain_name(a.next(), at, &[Kind::Map])?;
+                        let (first, pages) = self.range(a.key("pages"), at)?;
+                        let write = a.flag("write");
+                        Op::RegMr { bind, dev, map, first, pages, write }
+                    }
+                    "dereg" => {
+                        self.no_assign(s);
+                        self.no_bind(s);
+                        let mr = self.plain_name(a.next(), at, &[Kind::Mr])?;
+                        Op::Dereg { dev, mr }
+                    }
+                    "write" => {
+                        self.no_bind(s);
+                        let (obj, page) = self.indexed(a.next(), at, obj_kinds)?;
+                        let Some(v) = &s.assign else {
+                            self.err(Diag::new(at, "a device write needs `= BYTE`"));
+                            return None;
+                        };
+                        let byte = self.byte(Some(v), at)?;
+                        Op::DevWrite { dev, obj, page, byte }
+                    }
+                    _ => {
+                        self.no_assign(s);
+                        let reg = self.reg(s, t)?;
+                        let (obj, page) = self.indexed(a.next(), at, obj_kinds)?;
+                        Op::DevRead { reg, dev, obj, page }
+                    }
+                }
+            }
+        };
+        a.finish(self);
+        Some(op)
+    }
+
+    fn plain(&mut self, v: &Ident, s: &Stmt, a: &mut Args, t: &mut ThreadProg) -> Option<Op> {
+        let at = s.span;
+        let needs_proc = matches!(v.name.as_str(), "mmap" | "store" | "load" | "pin" | "gup");
+        if needs_proc && t.proc.is_none() {
+            self.err(Diag::new(v.span, format!("`{}` needs a process", v.name)).help(format!("declare the thread as `thread {} on PROC {{`", t.name)));
+        }
+        if !matches!(v.name.as_str(), "store") {
+            self.no_assign(s);
+        }
+        if !matches!(v.name.as_str(), "mmap" | "load" | "pin" | "gup") {
+            self.no_bind(s);
+        }
+        Some(match v.name.as_str() {
+            "mmap" => {
+                let bind = self.bound(s, "mmap")?;
+                let file = match a.next() {
+                    Some(Value::Word(w)) if w.name == "anon" => {
+                        self.err(Diag::new(w.span, "anonymous memory is not modelled in this version"));
+                        return None;
+                    }
+                    other => self.file(other, at)?,
+                };
+                let (first, pages) = self.range(a.key("pages"), at)?;
+                if a.flag("private") {
+                    self.err(Diag::new(at, "private mappings are not modelled in this version").help("use `shared`"));
+                    return None;
+                }
+                if !a.flag("shared") {
+                    self.err(Diag::new(at, "say `shared` (private mappings are not modelled in this version)"));
+                    return None;
+                }
+                let write = a.flag("write");
+                let fpages = self.prog.files[file.idx()].pages;
+                if first + pages > fpages {
+                    self.err(Diag::new(at, format!("the file has {fpages} page(s); the mapping runs past its end")));
+                    return None;
+                }
+                Op::Mmap { bind, file, first, pages, write }
+            }
+            "store" => {
+                let (map, page) = self.indexed(a.next(), at, &[Kind::Map])?;
+                let Some(val) = &s.assign else {
+                    self.err(Diag::new(at, "`store` needs `= BYTE`").help("`store m[0] = 0x11`"));
+                    return None;
+                };
+                let byte = self.byte(Some(val), at)?;
+                Op::Store { map, page, byte }
+            }
+            "load" => {
+                let reg = self.reg(s, t)?;
+                let (map, page) = self.indexed(a.next(), at, &[Kind::Map])?;
+                Op::Load { reg, map, page }
+            }
+            "pin" | "gup" => {
+                let bind = self.bound(s, &v.name)?;
+                let map = self.plain_name(a.next(), at, &[Kind::Map])?;
+                let (first, pages) = self.range(a.key("pages"), at)?;
+                let write = a.flag("write");
+                let longterm = a.flag("longterm");
+                let foll = if v.name == "pin" { Foll::Pin } else { Foll::Get };
+                if foll == Foll::Get && longterm {
+                    self.err(Diag::new(at, "FOLL_LONGTERM requires FOLL_PIN (is_valid_gup_args)").help("use `pin ... longterm`"));
+                }
+                Op::Gup { bind, map, first, pages, foll, write, longterm }
+            }
+            "unpin" | "put" => {
+                let pin = self.plain_name(a.next(), at, &[Kind::Pin])?;
+                let dirty = a.flag("dirty");
+                Op::Unpin { pin, dirty }
+            }
+            "fsync" => Op::Fsync { file: self.file(a.next(), at)? },
+            "writeback" => Op::Writeback { file: self.file(a.next(), at)? },
+            "sync" => Op::Sync,
+            "crash" => Op::Crash,
+            "recover" => Op::Recover,
+            _ => unreachable!("verb lists and match arms disagree"),
+        })
+    }
+
+    fn cond(&mut self, e: &CondExpr, threads: &[ast::ThreadBlock]) -> Option<Cond> {
+        Some(match e {
+            CondExpr::Name(i) => match Oracle::from_name(&i.name) {
+                Some(o) => Cond::Oracle(o),
+                None => {
+                    let names: Vec<&str> = Oracle::ALL.iter().map(|o| o.name()).collect();
+                    let d = Diag::new(i.span, format!("unknown oracle `{}`", i.name));
+                    self.err(d.help(suggest(&i.name, &names).unwrap_or_else(|| format!("oracles: {}", names.join(", ")))));
+                    return None;
+                }
+            },
+            CondExpr::Call { func, arg, span } => match func.name.as_str() {
+                "kernel_bug" => match arg {
+                    Operand::Word(w) => match Bug::from_name(&w.name) {
+                        Some(b) => Cond::Bug(b),
+                        None => {
+                            let names: Vec<&str> = Bug::ALL.iter().map(|b| b.name()).collect();
+                            self.err(Diag::new(w.span, format!("unknown kernel bug `{}`", w.name)).help(format!("known: {}", names.join(", "))));
+                            return None;
+                        }
+                    },
+                    _ => {
+                        self.err(Diag::new(*span, "expected `kernel_bug(NAME)`"));
+                        return None;
+                    }
+                },
+                "torn" => {
+                    let (file, page) = self.file_page(arg)?;
+                    Cond::Torn { file, page }
+                }
+                _ => {
+                    self.err(Diag::new(func.span, format!("unknown condition function `{}`", func.name)).help("`kernel_bug(NAME)` or `torn(F[p])`"));
+                    return None;
+                }
+            },
+            CondExpr::Eq { lhs, rhs, span } => match lhs {
+                Operand::Index { .. } => {
+                    let (file, page) = self.file_page(lhs)?;
+                    let Operand::Number(n) = rhs else {
+                        self.err(Diag::new(rhs.span(), "expected a byte value"));
+                        return None;
+                    };
+                    if n.value > 0xff {
+                        self.err(Diag::new(n.span, "a page compares with a byte value (0x00..0xff)"));
+                        return None;
+                    }
+                    Cond::FileEq { file, page, byte: n.value as u8 }
+                }
+                Operand::Field { object, field } => {
+                    let Some(ti) = threads.iter().position(|t| t.name.name == object.name) else {
+                        let d = Diag::new(object.span, format!("unknown thread `{}`", object.name));
+                        self.err(d);
+                        return None;
+                    };
+                    let thread = ThreadId(ti as u8);
+                    if field.name == "err" {
+                        let err = match rhs {
+                            Operand::Number(n) if n.value == 0 => None,
+                            Operand::Word(w) => match Errno::from_name(&w.name) {
+                                Some(e) => Some(e),
+                                None => {
+                                    let names: Vec<&str> = Errno::ALL.iter().map(|e| e.name()).collect();
+                                    self.err(Diag::new(w.span, format!("unknown errno `{}`", w.name)).help(format!("known: {}", names.join(", "))));
+                                    return None;
+                                }
+                            },
+                            _ => {
+                                self.err(Diag::new(rhs.span(), "compare `err` with an errno name or 0"));
+                                return None;
+                            }
+                        };
+                        return Some(Cond::ErrEq { thread, err });
+                    }
+                    let Some(r) = self.prog.threads.get(ti).and_then(|t| t.regs.iter().position(|r| *r == field.name)) else {
+                        self.err(Diag::new(field.span, format!("thread `{}` has no register `{}`", object.name, field.name)));
+                        return None;
+                    };
+                    let Operand::Number(n) = rhs else {
+                        self.err(Diag::new(rhs.span(), "compare a register with a number"));
+                        return None;
+                    };
+                    Cond::RegEq { thread, reg: RegId(r as u8), value: n.value }
+                }
+                _ => {
+                    self.err(Diag::new(*span, "expected `F[p] == B`, `thread.r == V` or `thread.err == ERRNO`"));
+                    return None;
+                }
+            },
+            CondExpr::Not(c, _) => Cond::Not(Box::new(self.cond(c, threads)?)),
+            CondExpr::And(x, y) => {
+                let (x, y) = (self.cond(x, threads), self.cond(y, threads));
+                Cond::And(Box::new(x?), Box::new(y?))
+            }
+            CondExpr::Or(x, y) => {
+                let (x, y) = (self.cond(x, threads), self.cond(y, threads));
+                Cond::Or(Box::new(x?), Box::new(y?))
+            }
+        })
+    }
+
+    fn file_page(&mut self, o: &Operand) -> Option<(FileId, u8)> {
+        let Operand::Index { base, index, span } = o else {
+            self.err(Diag::new(o.span(), "expected `FILE[page]`"));
+            return None;
+        };
+        let file = self.file(Some(&Value::Word(base.clone())), *span)?;
+        let pages = self.prog.files[file.idx()].pages;
+        if index.value >= u64::from(pages) {
+            self.err(Diag::new(index.span, format!("`{}` has {pages} page(s)", base.name)));
+            return None;
+        }
+        Some((file, index.value as u8))
+    }
+}

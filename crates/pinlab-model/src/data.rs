@@ -1,0 +1,68 @@
+//! Page and sector contents.
+//!
+//! The scenario language only ever fills whole sectors with one byte, so a
+//! sector's bytes are stored as that byte plus a ghost version instead of 512
+//! real bytes: the world stays small and cloning or hashing it costs a few
+//! bytes per sector. The real 4 KiB contents are materialised only where the
+//! kernel would compute over them (the CRC32C of a block).
+
+use crate::limits::{SECTORS_PER_PAGE, SECTOR_BYTES};
+
+/// One 512-byte sector: every byte is `byte`. `ver` is ghost state: a
+/// world-wide counter value stamped by the write that produced these bytes
+/// (CPU store, device write, or the initial fill at version 0), so oracles
+/// can tell "older" from "newer" exactly. The modelled kernel never reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct SectorData {
+    pub byte: u8,
+    pub ver: u16,
+}
+
+/// The contents of one page (or one file-system block).
+pub type PageData = [SectorData; SECTORS_PER_PAGE];
+
+/// A page filled with `byte` at version `ver`.
+pub fn page_fill(byte: u8, ver: u16) -> PageData {
+    [SectorData { byte, ver }; SECTORS_PER_PAGE]
+}
+
+/// CRC32C (Castagnoli) of the page's materialised 4 KiB, as csumfs stores it.
+pub fn page_crc(page: &PageData) -> u32 {
+    let mut crc = 0;
+    let mut buf = [0u8; SECTOR_BYTES];
+    for s in page {
+        buf.fill(s.byte);
+        crc = crc32c::crc32c_append(crc, &buf);
+    }
+    crc
+}
+
+/// The byte every sector of the page holds, or `None` when the sectors differ.
+pub fn uniform_byte(page: &PageData) -> Option<u8> {
+    let b = page[0].byte;
+    page.iter().all(|s| s.byte == b).then_some(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc_matches_materialised_bytes() {
+        let p = page_fill(0xAA, 3);
+        assert_eq!(page_crc(&p), crc32c::crc32c(&[0xAA; 4096]));
+        let mut q = p;
+        q[5].byte = 0x22;
+        assert_ne!(page_crc(&q), page_crc(&p), "one changed sector must change the checksum");
+        // The ghost version is not data: it must not affect the checksum.
+        assert_eq!(page_crc(&page_fill(0xAA, 9)), page_crc(&p));
+    }
+
+    #[test]
+    fn uniform_byte_detects_mixed_pages() {
+        let mut p = page_fill(0x11, 1);
+        assert_eq!(uniform_byte(&p), Some(0x11));
+        p[7].byte = 0x22;
+        assert_eq!(uniform_byte(&p), None);
+    }
+}

@@ -1,0 +1,38 @@
+//! Error numbers a modelled call can fail with (`thread.err` in conditions).
+
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Errno {
+    /// Bad address, or a refused pin (`check_vma_flags`).
+    EFAULT,
+    /// I/O error: a checksum mismatch on read, or a failed write reported by fsync.
+    EIO,
+    /// No free frame.
+    ENOMEM,
+    /// No free block.
+    ENOSPC,
+    /// Remote access error: the MR is gone or lacks the access right.
+    EACCES,
+    /// An argument the call rejects (a page outside the mapping or the pin).
+    EINVAL,
+}
+
+impl Errno {
+    pub const ALL: [Errno; 6] = [Errno::EFAULT, Errno::EIO, Errno::ENOMEM, Errno::ENOSPC, Errno::EACCES, Errno::EINVAL];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Errno::EFAULT => "EFAULT",
+            Errno::EIO => "EIO",
+            Errno::ENOMEM => "ENOMEM",
+            Errno::ENOSPC => "ENOSPC",
+            Errno::EACCES => "EACCES",
+            Errno::EINVAL => "EINVAL",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Errno> {
+        Errno::ALL.into_iter().find(|e| e.name() == s)
+    }
+}

@@ -1,0 +1,197 @@
+//! csumfs: a copy-on-write file system with a CRC32C per 4 KiB block, made
+//! crash-consistent the way btrfs is.
+//!
+//! On-disk layout: the first blocks hold one pointer sector per file page
+//! (`{block, crc32c}`); the rest are data blocks of 8 sectors. Writeback of a
+//! page goes to a fresh block; after the data is flushed, one sector write
+//! switches the pointer and the checksum together. The old block is freed
+//! only after the next flush has made the switch durable. So a crash at any
+//! step leaves the old or the new version, each with a matching checksum:
+//! a checksum error can only come from data that changed while it was
+//! being written.
+
+use crate::block::disk::DiskSector;
+use crate::data::{page_crc, page_fill, PageData, SectorData};
+use crate::errno::Errno;
+use crate::fs::pagecache::File;
+use crate::ids::*;
+use crate::limits::SECTORS_PER_PAGE;
+use crate::oracle::Oracle;
+use crate::program::Program;
+use crate::trace::Tracer;
+use crate::world::{InitError, World};
+
+const SPP: u16 = SECTORS_PER_PAGE as u16;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Csumfs {
+    pub disk: DiskId,
+    pub first_data_block: u16,
+    pub blocks: u16,
+    /// In-memory block bitmap: blocks referenced or being written.
+    pub used: u64,
+    /// Blocks replaced by a pointer switch not yet made durable.
+    pub pending_free: u64,
+}
+
+impl Csumfs {
+    /// `mkfs` + create every file with its fill, written and flushed.
+    pub(crate) fn mkfs(w: &mut World, prog: &Program) -> Result<(), InitError> {
+        for (i, decl) in prog.fss.iter().enumerate() {
+            let pages: u16 = prog.files.iter().filter(|f| f.fs.idx() == i).map(|f| u16::from(f.pages)).sum();
+            let sectors = prog.disks[decl.disk.idx()].sectors;
+            let first_data_block = pages.div_ceil(SPP);
+            let blocks = (sectors / SPP).min(64);
+            // Every page needs a block, plus one spare so a page can be
+            // rewritten copy-on-write.
+            if blocks < first_data_block + pages + 1 {
+                let need = (first_data_block + pages + 1) * SPP;
+                return Err(InitError(format!(
+                    "disk `{}` has {sectors} sectors; fs `{}` with {pages} file pages needs at least {need}",
+                    prog.disks[decl.disk.idx()].name,
+                    decl.name
+                )));
+            }
+            w.fss.push(Csumfs { disk: decl.disk, first_data_block, blocks, used: 0, pending_free: 0 });
+        }
+        let mut next_ptr = vec![0u16; prog.fss.len()];
+        for f in &prog.files {
+            let ptr_first = next_ptr[f.fs.idx()];
+            next_ptr[f.fs.idx()] += u16::from(f.pages);
+            w.files.push(File { fs: f.fs, pages: f.pages, ptr_first, cache: vec![None; usize::from(f.pages)] });
+            for index in 0..f.pages {
+                let fs = &mut w.fss[f.fs.idx()];
+                let block = fs.alloc_block().expect("mkfs checked the space");
+                let data = page_fill(f.fill, 0);
+                let disk = &mut w.disks[fs.disk.idx()];
+                for (s, d) in data.iter().enumerate() {
+                    disk.media[usize::from(block * SPP) + s] = DiskSector::Data(*d);
+                }
+                disk.media[usize::from(ptr_first + u16::from(index))] = DiskSector::Ptr { block, crc: page_crc(&data) };
+            }
+        }
+        Ok(())
+    }
+
+    /// Lowest block neither used nor waiting to be freed.
+    pub(crate) fn alloc_block(&mut self) -> Option<u16> {
+        let b = (self.first_data_block..self.blocks).find(|b| (self.used | self.pending_free) & (1 << b) == 0)?;
+        self.used |= 1 << b;
+        Some(b)
+    }
+
+    /// A crash loses the in-memory bitmaps; `recover` rebuilds them.
+    pub(crate) fn forget_in_memory_state(&mut self) {
+        self.used = 0;
+        self.pending_free = 0;
+    }
+}
+
+impl World {
+    fn fs_of(&self, file: FileId) -> FsId {
+        self.files[file.idx()].fs
+    }
+
+    fn ptr_sector(&self, file: FileId, index: u8) -> (DiskId, u16) {
+        let f = &self.files[file.idx()];
+        (self.fss[f.fs.idx()].disk, f.ptr_first + u16::from(index))
+    }
+
+    /// The block pointer of a file page, as a read (`media == false`) or a
+    /// crash (`media == true`) would see it.
+    pub(crate) fn csumfs_ptr(&self, file: FileId, index: u8, media: bool) -> Option<(u16, u32)> {
+        let (d, s) = self.ptr_sector(file, index);
+        let disk = &self.disks[d.idx()];
+        match if media { disk.read_media(s) } else { disk.read(s) } {
+            DiskSector::Ptr { block, crc } => Some((block, crc)),
+            _ => None,
+        }
+    }
+
+    /// The contents of a data block, or `None` if a sector holds no data.
+    pub(crate) fn csumfs_block(&self, disk: DiskId, block: u16, media: bool) -> Option<PageData> {
+        let disk = &self.disks[disk.idx()];
+        let mut out = [SectorData::default(); SECTORS_PER_PAGE];
+        for (i, o) in out.iter_mut().enumerate() {
+            let s = block * SPP + i as u16;
+            match if media { disk.read_media(s) } else { disk.read(s) } {
+                DiskSector::Data(d) => *o = d,
+                _ => return None,
+            }
+        }
+        Some(out)
+    }
+
+    /// `csumfs_read_folio`: read a page from disk and verify its checksum.
+    pub(crate) fn csumfs_read(&self, file: FileId, index: u8, media: bool) -> Result<PageData, Errno> {
+        let (block, crc) = self.csumfs_ptr(file, index, media).ok_or(Errno::EIO)?;
+        let disk = self.fss[self.fs_of(file).idx()].disk;
+        let data = self.csumfs_block(disk, block, media).ok_or(Errno::EIO)?;
+        if page_crc(&data) != crc {
+            return Err(Errno::EIO);
+        }
+        Ok(data)
+    }
+
+    /// Verify the checksum of one file page on disk; fire `checksum_error`
+    /// if the block and its stored CRC disagree.
+    pub(crate) fn csumfs_verify<T: Tracer>(&mut self, file: FileId, index: u8, media: bool, tr: &mut T) {
+        let Some((block, crc)) = self.csumfs_ptr(file, index, media) else { return };
+        let disk = self.fss[self.fs_of(file).idx()].disk;
+        let actual = self.csumfs_block(disk, block, media).map(|d| page_crc(&d));
+        if actual != Some(crc) {
+            self.fire(Oracle::ChecksumError);
+            tr.note(|| {
+                format!("CHECKSUM ERROR: f{}[{index}] block {block} stores crc {crc:#010x}, data has {:#010x}", file.0, actual.unwrap_or(0))
+            });
+        }
+    }
+
+    /// One sector write switching the page's pointer and checksum to `block`.
+    /// The old block becomes free after the next flush.
+    pub(crate) fn csumfs_commit<T: Tracer>(&mut self, file: FileId, index: u8, block: u16, crc: u32, tr: &mut T) {
+        let old = self.csumfs_ptr(file, index, false).map(|p| p.0);
+        let (d, s) = self.ptr_sector(file, index);
+        self.disks[d.idx()].write(s, DiskSector::Ptr { block, crc });
+        let fs_id = self.fs_of(file);
+        let fs = &mut self.fss[fs_id.idx()];
+        if let Some(old) = old {
+            fs.used &= !(1 << old);
+            fs.pending_free |= 1 << old;
+        }
+        tr.note(|| format!("f{}[{index}] → block {block}, crc {crc:#010x}", file.0));
+        self.csumfs_verify(file, index, false, tr);
+    }
+
+    /// `blkdev_issue_flush` issued by the file system: everything written is
+    /// durable, so blocks whose replacement was committed can be reused.
+    pub(crate) fn csumfs_flush(&mut self, fs: FsId) {
+        let f = &mut self.fss[fs.idx()];
+        self.disks[f.disk.idx()].flush();
+        f.pending_free = 0;
+    }
+
+    /// `recover`: mount after a crash (rebuild the block bitmap from the
+    /// pointers on the media) and scrub: verify every file page's checksum,
+    /// and check that what the last `sync` promised is on the media.
+    pub(crate) fn op_recover<T: Tracer>(&mut self, t: ThreadId, tr: &mut T) -> &'static str {
+        for fs in &mut self.fss {
+            fs.forget_in_memory_state();
+        }
+        for file in 0..self.files.len() {
+            let file = FileId(file as u8);
+            for index in 0..self.files[file.idx()].pages {
+                if let Some((block, _)) = self.csumfs_ptr(file, index, true) {
+                    let fs = self.fs_of(file);
+                    self.fss[fs.idx()].used |= 1 << block;
+                }
+                self.csumfs_verify(file, index, true, tr);
+            }
+        }
+        let promise = std::mem::take(&mut self.ghost.sync_promise);
+        self.check_promise(&promise, true, tr);
+        self.ghost.sync_promise = promise;
+        self.finish(t);
+        "mount + scrub: read every block back, verify crc32c"
+    }
+}

@@ -1,0 +1,241 @@
+//! Writeback of dirty page-cache folios (`write_cache_pages` /
+//! `writeback_iter` driving csumfs's `writepages`), one interleavable step
+//! per point where the kernel can be preempted or the device can act:
+//!
+//! 1. `folio_lock` the next dirty folio (with WB_SYNC_ALL, also
+//!    `folio_wait_writeback` if it is already under writeback);
+//! 2. `folio_clear_dirty_for_io` → `folio_mkclean`: write-protect and clean
+//!    every PTE, then test-and-clear PG_dirty;
+//! 3. `folio_start_writeback` + `folio_unlock` (csumfs allocates a fresh
+//!    block; the `bounce` design snapshots a write-pinned folio here);
+//! 4. checksum the page (CRC32C);
+//! 5. the device reads the page one sector at a time (8 steps);
+//! 6. `blkdev_issue_flush`, then csumfs's pointer+crc sector write;
+//! 7. `folio_end_writeback`.
+//!
+//! Simplification: the bio is submitted and completed by the writeback
+//! thread itself, so "the device reads the page later" is the flusher's own
+//! steps 5–7, still interleavable with every other thread.
+
+use crate::data::page_crc;
+use crate::design::{PinTracking, PinnedWriteback};
+use crate::block::disk::DiskSector;
+use crate::errno::Errno;
+use crate::ids::*;
+use crate::limits::SECTORS_PER_PAGE;
+use crate::mm::frame::{FolioFlags, Owner};
+use crate::mm::gup::GUP_PIN_COUNTING_BIAS;
+use crate::trace::Tracer;
+use crate::world::{Cx, OpState, World};
+
+/// Where a writeback pass is.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct WbState {
+    /// WB_SYNC_ALL (fsync, sync) rather than WB_SYNC_NONE (the flusher).
+    pub sync_all: bool,
+    /// Current file and the last file of the pass (`sync` covers them all).
+    pub file: FileId,
+    pub last_file: FileId,
+    /// Current page index in `file`.
+    pub page: u8,
+    pub stage: WbStage,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum WbStage {
+    Lock,
+    WaitWriteback,
+    Clean,
+    Start,
+    /// `src` is the folio itself, or its bounce copy.
+    Csum { src: Pfn, block: u16 },
+    Copy { src: Pfn, block: u16, crc: u32, sector: u8 },
+    Flush { src: Pfn, block: u16, crc: u32 },
+    Commit { src: Pfn, block: u16, crc: u32 },
+    End { src: Pfn },
+}
+
+impl WbState {
+    pub fn new(sync_all: bool, file: FileId, last_file: FileId) -> WbState {
+        WbState { sync_all, file, last_file, page: 0, stage: WbStage::Lock }
+    }
+}
+
+impl World {
+    /// `writeback F`: one WB_SYNC_NONE pass over the file's dirty folios.
+    pub(crate) fn op_writeback<T: Tracer>(&mut self, cx: &Cx, t: ThreadId, file: FileId, tr: &mut T) -> Option<&'static str> {
+        let mut wb = match &self.threads[t.idx()].op {
+            OpState::Writeback(wb) => wb.clone(),
+            _ => WbState::new(false, file, file),
+        };
+        let (label, done) = self.wb_step(cx, &mut wb, tr)?;
+        if done {
+            self.finish(t);
+        } else {
+            self.threads[t.idx()].op = OpState::Writeback(wb);
+        }
+        Some(label)
+    }
+
+    /// The next dirty cached folio at or after the pass's position
+    /// (the PAGECACHE_TAG_DIRTY lookup of `write_cache_pages`).
+    fn wb_next_dirty(&self, wb: &WbState) -> Option<(FileId, u8, Pfn)> {
+        (wb.file.0..=wb.last_file.0).find_map(|f| {
+            let from = if f == wb.file.0 { wb.page } else { 0 };
+            let file = &self.files[usize::from(f)];
+            (from..file.pages).find_map(|i| {
+                let pfn = file.cache[usize::from(i)]?;
+                self.folio(pfn).flags.has(FolioFlags::DIRTY).then_some((FileId(f), i, pfn))
+            })
+        })
+    }
+
+    /// Whether the design treats the folio as pinned for write, and so
+    /// bounces it. Only the design-visible counts are consulted.
+    fn wb_should_bounce(&self, cx: &Cx, pfn: Pfn) -> bool {
+        let f = self.folio(pfn);
+        cx.design.pinned_writeback == PinnedWriteback::Bounce
+            && match cx.design.pin_tracking {
+                PinTracking::Exact => f.write_pincount > 0,
+                PinTracking::Bias => f.refcount >= GUP_PIN_COUNTING_BIAS,
+                PinTracking::None => false,
+            }
+    }
+
+    fn wb_pfn(&self, wb: &WbState) -> Pfn {
+        self.cached(wb.file, wb.page).expect("a folio under writeback left the page cache")
+    }
+
+    /// Advance to the next page; the pass is done if no dirty folio remains.
+    fn wb_advance(&self, wb: &mut WbState) -> bool {
+        wb.page += 1;
+        wb.stage = WbStage::Lock;
+        self.wb_next_dirty(wb).is_none()
+    }
+
+    /// One step of a writeback pass. `None`: blocked, world untouched.
+    /// `Some((label, true))`: the pass finished with this step.
+    pub(crate) fn wb_step<T: Tracer>(&mut self, cx: &Cx, wb: &mut WbState, tr: &mut T) -> Option<(&'static str, bool)> {
+        match wb.stage {
+            WbStage::Lock => {
+                let Some((file, page, pfn)) = self.wb_next_dirty(wb) else {
+                    return Some(("write_cache_pages: no dirty folios", true));
+                };
+                if self.folio(pfn).flags.has(FolioFlags::LOCKED) {
+                    return None;
+                }
+                self.folio_mut(pfn).flags.set(FolioFlags::LOCKED);
+                (wb.file, wb.page) = (file, page);
+                tr.note(|| format!("f{}[{page}] (pfn {})", file.0, pfn.0));
+                if !self.folio(pfn).flags.has(FolioFlags::WRITEBACK) {
+                    wb.stage = WbStage::Clean;
+                    return Some(("folio_lock", false));
+                }
+                if wb.sync_all {
+                    wb.stage = WbStage::WaitWriteback;
+                    return Some(("folio_lock", false));
+                }
+                self.folio_mut(pfn).flags.clear(FolioFlags::LOCKED);
+                Some(("folio_lock; under writeback, skipped (WB_SYNC_NONE) + folio_unlock", self.wb_advance(wb)))
+            }
+            WbStage::WaitWriteback => {
+                if self.folio(self.wb_pfn(wb)).flags.has(FolioFlags::WRITEBACK) {
+                    return None;
+                }
+                wb.stage = WbStage::Clean;
+                Some(("folio_wait_writeback", false))
+            }
+            WbStage::Clean => {
+                let pfn = self.wb_pfn(wb);
+                let n = self.folio_mkclean(pfn);
+                self.folio_mut(pfn).flags.clear(FolioFlags::DIRTY);
+                tr.note(|| format!("{n} dirty PTE(s) cleaned and write-protected; PG_dirty cleared"));
+                wb.stage = WbStage::Start;
+                Some(("folio_clear_dirty_for_io → folio_mkclean", false))
+            }
+            WbStage::Start => {
+                let pfn = self.wb_pfn(wb);
+                let fs = self.files[wb.file.idx()].fs;
+                let Some(block) = self.fss[fs.idx()].alloc_block() else {
+                    return Some(self.wb_redirty(wb, pfn, Errno::ENOSPC, tr));
+                };
+                let bounce = self.wb_should_bounce(cx, pfn);
+                let src = if bounce {
+                    let Some(b) = self.alloc(Owner::Bounce) else {
+                        self.fss[fs.idx()].used &= !(1 << block);
+                        return Some(self.wb_redirty(wb, pfn, Errno::ENOMEM, tr));
+                    };
+                    self.mem.frames[b.idx()].data = self.mem.frames[pfn.idx()].data;
+                    b
+                } else {
+                    pfn
+                };
+                let f = self.folio_mut(pfn);
+                f.flags.set(FolioFlags::WRITEBACK);
+                f.flags.clear(FolioFlags::LOCKED);
+                if bounce {
+                    // folio_redirty_for_writepage: the device may still
+                    // write the page, so the data must be written again.
+                    f.flags.set(FolioFlags::DIRTY);
+                }
+                wb.stage = WbStage::Csum { src, block };
+                tr.note(|| format!("block {block}{}", if bounce { format!(", snapshot in bounce pfn {}", src.0) } else { String::new() }));
+                Some((
+                    if bounce {
+                        "bounce: copy write-pinned folio to a bounce frame, keep PG_dirty; folio_start_writeback + folio_unlock"
+                    } else {
+                        "folio_start_writeback + folio_unlock"
+                    },
+                    false,
+                ))
+            }
+            WbStage::Csum { src, block } => {
+                let crc = page_crc(&self.mem.frames[src.idx()].data);
+                tr.note(|| format!("crc32c = {crc:#010x}"));
+                wb.stage = WbStage::Copy { src, block, crc, sector: 0 };
+                Some(("csumfs_writepages: crc32c of the folio", false))
+            }
+            WbStage::Copy { src, block, crc, sector } => {
+                let data = self.mem.frames[src.idx()].data[usize::from(sector)];
+                let disk = self.fss[self.files[wb.file.idx()].fs.idx()].disk;
+                let s = block * SECTORS_PER_PAGE as u16 + u16::from(sector);
+                self.disks[disk.idx()].write(s, DiskSector::Data(data));
+                tr.note(|| format!("sector {s} (block {block}.{sector}) = {:#04x} (v{})", data.byte, data.ver));
+                wb.stage = if usize::from(sector) + 1 == SECTORS_PER_PAGE {
+                    WbStage::Flush { src, block, crc }
+                } else {
+                    WbStage::Copy { src, block, crc, sector: sector + 1 }
+                };
+                Some(("submit_bio: device reads one sector of the folio", false))
+            }
+            WbStage::Flush { src, block, crc } => {
+                self.csumfs_flush(self.files[wb.file.idx()].fs);
+                wb.stage = WbStage::Commit { src, block, crc };
+                Some(("blkdev_issue_flush (data durable before the pointer)", false))
+            }
+            WbStage::Commit { src, block, crc } => {
+                self.csumfs_commit(wb.file, wb.page, block, crc, tr);
+                wb.stage = WbStage::End { src };
+                Some(("csumfs: write block pointer + crc32c (one sector)", false))
+            }
+            WbStage::End { src } => {
+                let pfn = self.wb_pfn(wb);
+                self.folio_mut(pfn).flags.clear(FolioFlags::WRITEBACK);
+                if src != pfn {
+                    self.folio_put(src, 1);
+                }
+                Some(("folio_end_writeback", self.wb_advance(wb)))
+            }
+        }
+    }
+
+    /// Writing the folio failed before I/O: `folio_redirty_for_writepage`,
+    /// unlock, go on with the next folio.
+    fn wb_redirty<T: Tracer>(&mut self, wb: &mut WbState, pfn: Pfn, e: Errno, tr: &mut T) -> (&'static str, bool) {
+        let f = self.folio_mut(pfn);
+        f.flags.set(FolioFlags::DIRTY);
+        f.flags.clear(FolioFlags::LOCKED);
+        tr.note(|| format!("{}: page stays dirty", e.name()));
+        ("folio_redirty_for_writepage + folio_unlock", self.wb_advance(wb))
+    }
+}

@@ -1,0 +1,160 @@
+//! Page faults and CPU accesses through page tables.
+//!
+//! A CPU access finds its PTE or faults. A fault is split where the kernel
+//! can be interleaved: `filemap_fault` (find or read the folio, map it
+//! read-only because a shared writable file mapping needs dirty tracking),
+//! then on a write `do_page_mkwrite` (the file system's `page_mkwrite`:
+//! lock the folio, wait for stable writes, mark it dirty, make the PTE
+//! writable). Only then does the store itself run, atomically.
+//!
+//! Difference from Linux, on purpose: `do_shared_fault` installs the PTE
+//! only after `page_mkwrite`; here the PTE appears read-only first. Nothing
+//! in the model can observe the difference except an rmap walk, which would
+//! find a clean read-only PTE and leave it as it is.
+
+use crate::data::{page_fill, uniform_byte};
+use crate::errno::Errno;
+use crate::ids::*;
+use crate::mm::frame::{FolioFlags, Owner};
+use crate::mm::vma::Pte;
+use crate::trace::Tracer;
+use crate::world::{Binding, Cx, World};
+
+/// Result of trying to make a virtual page accessible.
+pub(crate) enum Access {
+    /// Wait (folio locked, or under writeback with stable writes).
+    Blocked,
+    /// A fault step ran; the access itself needs another step.
+    Faulted(&'static str),
+    /// The access fails (SIGSEGV/SIGBUS, or EFAULT from GUP).
+    Err(Errno),
+    /// The PTE allows the access now.
+    Ready(Pfn),
+}
+
+impl World {
+    /// One step of `handle_mm_fault` for `vpn` of process `p`, or `Ready` if no
+    /// fault is needed.
+    pub(crate) fn fault_in<T: Tracer>(&mut self, cx: &Cx, p: ProcId, vpn: u16, write: bool, tr: &mut T) -> Access {
+        let Some(vma) = self.procs[p.idx()].vma(vpn).copied() else { return Access::Err(Errno::EFAULT) };
+        if write && !vma.write {
+            return Access::Err(Errno::EFAULT);
+        }
+        match self.procs[p.idx()].pte(vpn).copied() {
+            None => {
+                let index = vma.file_index(vpn);
+                let pfn = match self.cached(vma.file, index) {
+                    Some(pfn) => {
+                        // filemap_fault → lock_folio_maybe_drop_mmap
+                        if self.folio(pfn).flags.has(FolioFlags::LOCKED) {
+                            return Access::Blocked;
+                        }
+                        pfn
+                    }
+                    None => match self.read_folio(vma.file, index) {
+                        Ok(pfn) => pfn,
+                        Err(e) => return Access::Err(e),
+                    },
+                };
+                let f = self.folio_mut(pfn);
+                f.refcount += 1;
+                f.mapcount += 1;
+                self.procs[p.idx()].install(vpn, Pte { pfn, writable: false, dirty: false });
+                tr.note(|| format!("map f{}[{index}] (pfn {}) read-only at vpn {vpn}", vma.file.0, pfn.0));
+                Access::Faulted("filemap_fault")
+            }
+            Some(pte) if write && !pte.writable => {
+                let f = self.folio(pte.pfn);
+                let fs = &cx.prog.fss[cx.prog.files[vma.file.idx()].fs.idx()];
+                if f.flags.has(FolioFlags::LOCKED) || (fs.stable_writes && f.flags.has(FolioFlags::WRITEBACK)) {
+                    return Access::Blocked;
+                }
+                self.folio_mut(pte.pfn).flags.set(FolioFlags::DIRTY);
+                let e = self.procs[p.idx()].pte_mut(vpn).expect("PTE vanished");
+                e.writable = true;
+                e.dirty = true;
+                tr.note(|| format!("pfn {} dirty, PTE writable", pte.pfn.0));
+                Access::Faulted("do_page_mkwrite → csumfs_page_mkwrite (folio_lock, folio_wait_stable, folio_mark_dirty)")
+            }
+            Some(pte) => Access::Ready(pte.pfn),
+        }
+    }
+
+    /// `filemap_read_folio`: bring a file page into the page cache from disk.
+    pub(crate) fn read_folio(&mut self, file: FileId, index: u8) -> Result<Pfn, Errno> {
+        let data = self.csumfs_read(file, index, false)?;
+        let pfn = self.alloc(Owner::File { file, index }).ok_or(Errno::ENOMEM)?;
+        self.mem.frames[pfn.idx()].data = data;
+        self.folio_mut(pfn).flags.set(FolioFlags::UPTODATE);
+        self.files[file.idx()].cache[usize::from(index)] = Some(pfn);
+        Ok(pfn)
+    }
+
+    /// The process page of mapping `map` page `page` for thread `t`.
+    fn user_page(&self, cx: &Cx, t: ThreadId, map: NameId, page: u8) -> Result<(ProcId, u16), Option<Errno>> {
+        let Binding::Map { start, pages } = self.resolve(map)? else { return Err(Some(Errno::EINVAL)) };
+        let p = cx.prog.thread(t).proc.ok_or(Some(Errno::EFAULT))?;
+        if page >= pages {
+            return Err(Some(Errno::EFAULT));
+        }
+        Ok((p, start + u16::from(page)))
+    }
+
+    /// `store X[p] = B`: fault as needed, then fill the page through a
+    /// writable, now dirty PTE.
+    pub(crate) fn op_store<T: Tracer>(&mut self, cx: &Cx, t: ThreadId, map: NameId, page: u8, byte: u8, tr: &mut T) -> Option<&'static str> {
+        let (p, vpn) = match self.user_page(cx, t, map, page) {
+            Ok(x) => x,
+            Err(None) => return None,
+            Err(Some(e)) => {
+                self.fail(t, e, None);
+                return Some("store: bad address (SIGSEGV)");
+            }
+        };
+        match self.fault_in(cx, p, vpn, true, tr) {
+            Access::Blocked => None,
+            Access::Faulted(l) => Some(l),
+            Access::Err(e) => {
+                self.fail(t, e, None);
+                Some("store: fault failed (SIGSEGV/SIGBUS)")
+            }
+            Access::Ready(pfn) => {
+                let ver = self.next_ver();
+                self.mem.frames[pfn.idx()].data = page_fill(byte, ver);
+                self.procs[p.idx()].pte_mut(vpn).expect("PTE vanished").dirty = true;
+                tr.note(|| format!("pfn {} = {byte:#04x} (v{ver})", pfn.0));
+                self.finish(t);
+                Some("store (CPU write through a writable PTE)")
+            }
+        }
+    }
+
+    /// `r = load X[p]`: fault as needed, then read the page.
+    pub(crate) fn op_load<T: Tracer>(&mut self, cx: &Cx, t: ThreadId, reg: RegId, map: NameId, page: u8, tr: &mut T) -> Option<&'static str> {
+        let (p, vpn) = match self.user_page(cx, t, map, page) {
+            Ok(x) => x,
+            Err(None) => return None,
+            Err(Some(e)) => {
+                self.fail(t, e, None);
+                return Some("load: bad address (SIGSEGV)");
+            }
+        };
+        match self.fault_in(cx, p, vpn, false, tr) {
+            Access::Blocked => None,
+            Access::Faulted(l) => Some(l),
+            Access::Err(e) => {
+                self.fail(t, e, None);
+                Some("load: fault failed (SIGSEGV/SIGBUS)")
+            }
+            Access::Ready(pfn) => {
+                let v = uniform_byte(&self.mem.frames[pfn.idx()].data).map_or(MIXED, u64::from);
+                self.threads[t.idx()].regs[reg.idx()] = Some(v);
+                self.finish(t);
+                Some("load (CPU read through a present PTE)")
+            }
+        }
+    }
+}
+
+/// Register value of a read that saw a page whose sectors differ.
+pub const MIXED: u64 = u64::MAX;

@@ -1,0 +1,297 @@
+//! GUP: `get_user_pages` (FOLL_GET) and `pin_user_pages` (FOLL_PIN), and
+//! their release paths.
+//!
+//! Each page is acquired in its own step (`__get_user_pages` loops page by
+//! page, faulting in with `handle_mm_fault` when `follow_page_mask` fails),
+//! so a pin of a range can interleave with writeback page by page.
+//!
+//! How a pin is counted depends on the design (`PinTracking`): nothing but a
+//! reference (4.19), a reference plus `GUP_PIN_COUNTING_BIAS` (5.7+), or an
+//! exact count. The ghost record counts every FOLL_PIN exactly regardless;
+//! the modelled kernel never reads it.
+
+use crate::design::{DirtyUnpin, PinTracking};
+use crate::errno::Errno;
+use crate::ids::*;
+use crate::mm::fault::Access;
+use crate::mm::frame::FolioFlags;
+use crate::program::Foll;
+use crate::trace::Tracer;
+use crate::world::{Binding, Cx, OpState, World};
+
+/// `GUP_PIN_COUNTING_BIAS` (include/linux/mm.h).
+pub const GUP_PIN_COUNTING_BIAS: u32 = 1 << 10;
+
+/// One page held by a pin set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PinnedPage {
+    pub pfn: Pfn,
+    /// Frame generation when the page was taken: a device that finds another
+    /// generation is touching freed memory.
+    pub gen: u16,
+    /// Still held (not yet released by unpin/put).
+    pub held: bool,
+}
+
+/// The pages one GUP call returned (the `pages[]` array a driver keeps).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PinSet {
+    pub foll: Foll,
+    pub write: bool,
+    pub longterm: bool,
+    pub pages: Vec<PinnedPage>,
+    /// Devices may use it: false once release began (for an MR: once the
+    /// NIC has invalidated it in `ib_dereg_mr`).
+    pub live: bool,
+}
+
+impl World {
+    /// References a GUP of this kind adds to `_refcount` under the design.
+    fn gup_refs(tracking: PinTracking, foll: Foll) -> u32 {
+        match (foll, tracking) {
+            (Foll::Pin, PinTracking::Bias) => GUP_PIN_COUNTING_BIAS,
+            _ => 1,
+        }
+    }
+
+    /// `P = pin/gup X pages=A..B` and the pinning half of `reg_mr`
+    /// (`ib_umem_get` → `pin_user_pages_fast(FOLL_LONGTERM [|FOLL_WRITE])`).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn op_gup<T: Tracer>(
+        &mut self,
+        cx: &Cx,
+        t: ThreadId,
+        bind: NameId,
+        dev: Option<DevId>,
+        map: NameId,
+        first: u8,
+        pages: u8,
+        foll: Foll,
+        write: bool,
+        longterm: bool,
+        tr: &mut T,
+    ) -> Option<&'static str> {
+        let (start, map_pages) = match self.resolve(map) {
+            Err(None) => return None,
+            Err(Some(e)) => {
+                self.fail(t, e, Some(bind));
+                return Some("__get_user_pages: mapping unavailable");
+            }
+            Ok(Binding::Map { start, pages }) => (start, pages),
+            Ok(_) => {
+                self.fail(t, Errno::EINVAL, Some(bind));
+                return Some("__get_user_pages: not a mapping");
+            }
+        };
+        let Some(p) = cx.prog.thread(t).proc else {
+            self.fail(t, Errno::EFAULT, Some(bind));
+            return Some("__get_user_pages: no mm");
+        };
+        if u16::from(first) + u16::from(pages) > u16::from(map_pages) {
+            self.fail(t, Errno::EFAULT, Some(bind));
+            return Some("__get_user_pages: range outside the mapping (EFAULT)");
+        }
+        let set = match self.threads[t.idx()].op {
+            OpState::Gup { set } => Some(set),
+            _ => None,
+        };
+        let done = set.map_or(0, |s| self.pinsets[s.idx()].pages.len() as u8);
+        let vpn = start + u16::from(first + done);
+        if set.is_none() {
+            // check_vma_flags → writable_file_mapping_allowed (v6.5+).
+            let vma = self.procs[p.idx()].vma(vpn).copied();
+            let refused = cx.design.refuse_longterm_file_write_pin
+                && foll == Foll::Pin
+                && longterm
+                && write
+                && vma.is_some_and(|v| v.needs_dirty_tracking());
+            if refused {
+                tr.note(|| "FOLL_LONGTERM|FOLL_WRITE on a dirty-tracked file mapping".into());
+                self.fail(t, Errno::EFAULT, Some(bind));
+                return Some("check_vma_flags: writable_file_mapping_allowed() == false → EFAULT");
+            }
+        }
+        let pfn = match self.fault_in(cx, p, vpn, write, tr) {
+            Access::Blocked => return None,
+            Access::Faulted(l) => return Some(l),
+            Access::Err(e) => {
+                self.gup_unwind(cx, set);
+                self.fail(t, e, Some(bind));
+                return Some("__get_user_pages: fault failed");
+            }
+            Access::Ready(pfn) => pfn,
+        };
+        // try_grab_folio
+        let refs = Self::gup_refs(cx.design.pin_tracking, foll);
+        let exact = cx.design.pin_tracking == PinTracking::Exact && foll == Foll::Pin;
+        let f = self.folio_mut(pfn);
+        f.refcount += refs;
+        if exact {
+            f.pincount += 1;
+            f.write_pincount += u16::from(write);
+        }
+        if foll == Foll::Pin {
+            self.ghost.pins[pfn.idx()] += 1;
+        }
+        let gen = self.mem.gen(pfn);
+        let set = match set {
+            Some(s) => s,
+            None => {
+                self.pinsets.push(PinSet { foll, write, longterm, pages: Vec::new(), live: true });
+                let s = PinSetId((self.pinsets.len() - 1) as u8);
+                self.threads[t.idx()].op = OpState::Gup { set: s };
+                s
+            }
+        };
+        self.pinsets[set.idx()].pages.push(crate::mm::gup::PinnedPage { pfn, gen, held: true });
+        tr.note(|| format!("pfn {} refcount +{refs}", pfn.0));
+        if self.pinsets[set.idx()].pages.len() == usize::from(pages) {
+            self.names[bind.idx()] = match dev {
+                Some(dev) => Binding::Mr { dev, set },
+                None => Binding::Pin(set),
+            };
+            self.finish(t);
+        }
+        Some(match foll {
+            Foll::Get => "try_grab_folio (FOLL_GET)",
+            Foll::Pin => "try_grab_folio (FOLL_PIN)",
+        })
+    }
+
+    /// A GUP that fails part-way releases what it took (`unpin_user_pages`
+    /// on the error path of `__gup_longterm_locked`), in the same step.
+    fn gup_unwind(&mut self, cx: &Cx, set: Option<PinSetId>) {
+        let Some(set) = set else { return };
+        for i in 0..self.pinsets[set.idx()].pages.len() {
+            self.put_pinned_page(cx, set, i);
+        }
+        self.pinsets[set.idx()].live = false;
+    }
+
+    /// Release one page of a pin set: `put_page` for FOLL_GET, `gup_put_folio`
+    /// for FOLL_PIN (subtract the bias or the exact count).
+    fn put_pinned_page(&mut self, cx: &Cx, set: PinSetId, i: usize) {
+        let s = &self.pinsets[set.idx()];
+        let (foll, write, pg) = (s.foll, s.write, s.pages[i]);
+        if !pg.held {
+            self.bug(crate::oracle::Bug::PinUnderflow);
+            return;
+        }
+        self.pinsets[set.idx()].pages[i].held = false;
+        if foll == Foll::Pin {
+            self.ghost.pins[pg.pfn.idx()] -= 1;
+        }
+        if self.mem.frames[pg.pfn.idx()].folio.is_none() || self.mem.gen(pg.pfn) != pg.gen {
+            // The reference we held kept the frame alive; if it is gone, a
+            // count was wrong somewhere.
+            self.bug(crate::oracle::Bug::RefcountUnderflow);
+            return;
+        }
+        if cx.design.pin_tracking == PinTracking::Exact && foll == Foll::Pin {
+            let f = self.folio_mut(pg.pfn);
+            f.pincount -= 1;
+            f.write_pincount -= u16::from(write);
+        }
+        self.folio_put(pg.pfn, Self::gup_refs(cx.design.pin_tracking, foll));
+    }
+
+    /// `unpin P [dirty]`, `put P`, and `n.dereg MR` (`ib_dereg_mr`: the NIC
+    /// invalidates the MR first, then `ib_umem_release` unpins each page,
+    /// dirtying it if the MR was writable).
+    ///
+    /// Per page, a dirtying release is the design's `DirtyUnpin`:
+    /// - `SetPageDirtyLock` (2018 drivers): `lock_page`, then
+    ///   `set_page_dirty` + `unlock_page`, then `put_page`;
+    /// - `UnpinDirtyLock` (`unpin_user_pages_dirty_lock`): `folio_test_dirty`;
+    ///   if clean, `folio_lock`, then `folio_mark_dirty` + `folio_unlock`;
+    ///   then `gup_put_folio`.
+    pub(crate) fn op_unpin<T: Tracer>(&mut self, cx: &Cx, t: ThreadId, pin: NameId, dirty: bool, mr: bool, tr: &mut T) -> Option<&'static str> {
+        let (set, page, stage) = match self.threads[t.idx()].op {
+            OpState::Unpin { set, page, stage } => (set, page, stage),
+            _ => {
+                let set = match self.resolve(pin) {
+                    Err(None) => return None,
+                    Err(Some(e)) => {
+                        self.fail(t, e, None);
+                        return Some("unpin: nothing was pinned");
+                    }
+                    Ok(Binding::Pin(s)) if !mr => s,
+                    Ok(Binding::Mr { set, .. }) if mr => set,
+                    Ok(_) => {
+                        self.fail(t, Errno::EINVAL, None);
+                        return Some("unpin: wrong kind of object");
+                    }
+                };
+                if !self.pinsets[set.idx()].live {
+                    // Releasing twice: the second gup_put_folio would
+                    // underflow the count.
+                    self.bug(crate::oracle::Bug::PinUnderflow);
+                    self.fail(t, Errno::EINVAL, None);
+                    return Some("unpin of an already released pin (pin count underflow)");
+                }
+                self.pinsets[set.idx()].live = false;
+                self.threads[t.idx()].op = OpState::Unpin { set, page: 0, stage: 0 };
+                if mr {
+                    return Some("ib_dereg_mr: NIC invalidates the MR");
+                }
+                (set, 0, 0)
+            }
+        };
+        let s = &self.pinsets[set.idx()];
+        let dirty = dirty && s.write;
+        let pg = s.pages[usize::from(page)];
+        let foll = s.foll;
+        let npages = s.pages.len() as u8;
+        let gen_ok = self.mem.frames[pg.pfn.idx()].folio.is_some() && self.mem.gen(pg.pfn) == pg.gen;
+        let next = |w: &mut World, stage: u8| w.threads[t.idx()].op = OpState::Unpin { set, page, stage };
+        // Stages: 0 = first step of the page; 1/2 = lock/mark for dirtying;
+        // 3 = the final put.
+        let label = match (dirty && gen_ok, cx.design.dirty_unpin, stage) {
+            (true, DirtyUnpin::SetPageDirtyLock, 0) | (true, DirtyUnpin::UnpinDirtyLock, 1) => {
+                if self.folio(pg.pfn).flags.has(FolioFlags::LOCKED) {
+                    return None;
+                }
+                self.folio_mut(pg.pfn).flags.set(FolioFlags::LOCKED);
+                next(self, 2);
+                if cx.design.dirty_unpin == DirtyUnpin::SetPageDirtyLock {
+                    "set_page_dirty_lock: lock_page"
+                } else {
+                    "unpin_user_pages_dirty_lock: folio_lock"
+                }
+            }
+            (true, DirtyUnpin::UnpinDirtyLock, 0) => {
+                let was_dirty = self.folio(pg.pfn).flags.has(FolioFlags::DIRTY);
+                next(self, if was_dirty { 3 } else { 1 });
+                tr.note(|| format!("pfn {} is {}", pg.pfn.0, if was_dirty { "dirty: skip the lock" } else { "clean" }));
+                "unpin_user_pages_dirty_lock: folio_test_dirty"
+            }
+            (true, d, 2) => {
+                let f = self.folio_mut(pg.pfn);
+                f.flags.set(FolioFlags::DIRTY);
+                f.flags.clear(FolioFlags::LOCKED);
+                next(self, 3);
+                tr.note(|| format!("pfn {} dirty again, without page_mkwrite", pg.pfn.0));
+                if d == DirtyUnpin::SetPageDirtyLock {
+                    "set_page_dirty + unlock_page"
+                } else {
+                    "folio_mark_dirty + folio_unlock"
+                }
+            }
+            _ => {
+                self.put_pinned_page(cx, set, usize::from(page));
+                if page + 1 == npages {
+                    self.finish(t);
+                } else {
+                    self.threads[t.idx()].op = OpState::Unpin { set, page: page + 1, stage: 0 };
+                }
+                tr.note(|| format!("pfn {} released", pg.pfn.0));
+                match (foll, cx.design.dirty_unpin) {
+                    (Foll::Get, _) => "put_page",
+                    (Foll::Pin, DirtyUnpin::SetPageDirtyLock) => "put_page (pin as plain reference)",
+                    (Foll::Pin, DirtyUnpin::UnpinDirtyLock) => "gup_put_folio (FOLL_PIN)",
+                }
+            }
+        };
+        Some(label)
+    }
+}

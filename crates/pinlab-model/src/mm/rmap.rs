@@ -1,0 +1,31 @@
+//! Reverse mapping: from a folio to the PTEs that map it.
+//!
+//! Linux keeps an rmap (`anon_vma`, the file's `i_mmap` tree); the model
+//! derives it by scanning every process's page table, which gives the same
+//! answer for the small worlds explored.
+
+use crate::ids::Pfn;
+use crate::world::World;
+
+impl World {
+    /// `folio_mkclean` (mm/rmap.c, `page_vma_mkclean_one`): write-protect and
+    /// clean every PTE mapping the folio, so the next CPU write faults and goes
+    /// through `page_mkwrite`. Returns how many PTEs were dirty. A device
+    /// writing through a pin has no PTE and is not stopped by this.
+    pub(crate) fn folio_mkclean(&mut self, pfn: Pfn) -> usize {
+        let mut dirty = 0;
+        for p in &mut self.procs {
+            for (_, pte) in p.ptes.iter_mut().filter(|(_, pte)| pte.pfn == pfn) {
+                dirty += usize::from(pte.dirty);
+                pte.writable = false;
+                pte.dirty = false;
+            }
+        }
+        dirty
+    }
+
+    /// Number of PTEs mapping the folio (what `folio_mapcount` should say).
+    pub fn rmap_count(&self, pfn: Pfn) -> usize {
+        self.procs.iter().map(|p| p.ptes.iter().filter(|(_, pte)| pte.pfn == pfn).count()).sum()
+    }
+}

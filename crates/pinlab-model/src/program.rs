@@ -1,0 +1,172 @@
+//! A compiled scenario: the machine to build and what each thread does.
+//!
+//! `pinlab-litmus` produces a `Program` from a `.litmus` file after checking
+//! every name and argument, so the model can trust it: indices are in range
+//! and every operation is applicable to the kind of object it names.
+
+use crate::cond::Cond;
+use crate::ids::*;
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DiskDecl {
+    pub name: String,
+    pub sectors: u16,
+    /// A volatile write cache (lost on crash) rather than write-through.
+    pub volatile: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum FsType {
+    Csumfs,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FsDecl {
+    pub name: String,
+    pub disk: DiskId,
+    pub ty: FsType,
+    /// `SB_I_STABLE_WRITES`: CPU writes wait for writeback of the folio.
+    pub stable_writes: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FileDecl {
+    pub name: String,
+    pub fs: FsId,
+    pub pages: u8,
+    pub fill: u8,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum DevKind {
+    /// An RDMA NIC: memory regions, remote reads and writes.
+    Nic,
+    /// A DMA engine (GPU, io_uring-like) working through pins.
+    Dma,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DevDecl {
+    pub name: String,
+    pub kind: DevKind,
+}
+
+/// Which GUP family a pin comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Foll {
+    /// `get_user_pages`: FOLL_GET, a plain page reference.
+    Get,
+    /// `pin_user_pages`: FOLL_PIN.
+    Pin,
+}
+
+/// One operation of a thread. Each runs as one or more interleavable steps.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum Op {
+    /// `NAME = mmap FILE pages=A..B shared [write]`
+    Mmap { bind: NameId, file: FileId, first: u8, pages: u8, write: bool },
+    /// `store X[p] = B`: a CPU store filling the page.
+    Store { map: NameId, page: u8, byte: u8 },
+    /// `r = load X[p]`
+    Load { reg: RegId, map: NameId, page: u8 },
+    /// `P = pin X pages=A..B`, `P = gup X ...`, and the pinning half of `reg_mr`.
+    Gup { bind: NameId, map: NameId, first: u8, pages: u8, foll: Foll, write: bool, longterm: bool },
+    /// `unpin P [dirty]`, `put P`, and the unpinning half of `dereg`.
+    Unpin { pin: NameId, dirty: bool },
+    /// `MR = n.reg_mr X pages=A..B [write]`: pin_user_pages(FOLL_LONGTERM [|FOLL_WRITE]).
+    RegMr { bind: NameId, dev: DevId, map: NameId, first: u8, pages: u8, write: bool },
+    /// `n.dereg MR`: ib_umem_release → unpin_user_pages_dirty_lock for writable MRs.
+    Dereg { dev: DevId, mr: NameId },
+    /// `n.write MR[p] = B`, `d.write P[p] = B`: device DMA into a pinned page.
+    DevWrite { dev: DevId, obj: NameId, page: u8, byte: u8 },
+    /// `r = n.read MR[p]`, `r = d.read P[p]`.
+    DevRead { reg: RegId, dev: DevId, obj: NameId, page: u8 },
+    /// `fsync F`
+    Fsync { file: FileId },
+    /// `writeback F`: one WB_SYNC_NONE flusher pass over the file.
+    Writeback { file: FileId },
+    /// `sync`: write back every file, wait, flush; records what it promised.
+    Sync,
+    /// `crash`: power loss. Volatile disk caches and all memory are lost.
+    Crash,
+    /// `recover`: mount again and read every block back, verifying checksums.
+    Recover,
+}
+
+/// Where each `Op` came from, for traces and reports.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OpSrc {
+    /// The statement's source text.
+    pub text: String,
+    /// `file:line:col`.
+    pub loc: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ThreadProg {
+    pub name: String,
+    /// The process whose address space the thread's mappings are read in.
+    pub proc: Option<ProcId>,
+    pub ops: Vec<Op>,
+    pub src: Vec<OpSrc>,
+    /// Register names, indexed by `RegId`.
+    pub regs: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum CondKind {
+    Forbid,
+    Exists,
+    Always,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CondDecl {
+    pub kind: CondKind,
+    pub cond: Cond,
+    pub text: String,
+    /// Added by the compiler (`forbid deadlock` etc.), not written by the user.
+    pub implicit: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Program {
+    pub name: String,
+    pub doc: Option<String>,
+    pub disks: Vec<DiskDecl>,
+    pub fss: Vec<FsDecl>,
+    pub files: Vec<FileDecl>,
+    pub procs: Vec<String>,
+    pub devs: Vec<DevDecl>,
+    /// Scenario-global names, indexed by `NameId`.
+    pub names: Vec<String>,
+    pub threads: Vec<ThreadProg>,
+    /// The `finally` block, run as one more thread once all others are done.
+    pub finally: Option<ThreadProg>,
+    pub conds: Vec<CondDecl>,
+}
+
+impl Program {
+    /// Threads including the `finally` pseudo-thread.
+    pub fn all_threads(&self) -> impl Iterator<Item = &ThreadProg> {
+        self.threads.iter().chain(self.finally.iter())
+    }
+
+    pub fn thread(&self, t: ThreadId) -> &ThreadProg {
+        if t.idx() < self.threads.len() {
+            &self.threads[t.idx()]
+        } else {
+            self.finally.as_ref().expect("thread id past the finally block")
+        }
+    }
+
+    pub fn thread_count(&self) -> usize {
+        self.threads.len() + usize::from(self.finally.is_some())
+    }
+
+    /// The id of the `finally` pseudo-thread, if any.
+    pub fn finally_id(&self) -> Option<ThreadId> {
+        self.finally.as_ref().map(|_| ThreadId(self.threads.len() as u8))
+    }
+}

@@ -1,0 +1,360 @@
+//! The world: the whole modelled machine as one plain value.
+//!
+//! `World` is `Clone + Eq + Hash` and holds no pointers: every part refers to
+//! another through a typed index. The explorer clones it, runs one step of
+//! one thread with [`World::step`], and hashes the result. A step that cannot
+//! run yet (a lock is held, a name is not bound) returns [`Step::Blocked`]
+//! and leaves the world untouched: waiting is a disabled step, never a spin.
+
+use crate::block::disk::Disk;
+use crate::data::{page_fill, PageData};
+use crate::design::Design;
+use crate::mm::gup::PinSet;
+use crate::errno::Errno;
+use crate::fs::csumfs::Csumfs;
+use crate::fs::fsync::Promise;
+use crate::fs::pagecache::File;
+use crate::fs::writeback::WbState;
+use crate::fs::fsync::FsyncState;
+use crate::ids::*;
+use crate::mm::frame::{Folio, FolioFlags, Memory, Owner};
+use crate::mm::vma::Process;
+use crate::oracle::{Bug, Fired, Oracle};
+use crate::program::{Op, Program};
+use crate::trace::Tracer;
+
+/// What a scenario name is bound to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Binding {
+    /// The binding statement has not run yet: users of the name wait.
+    Unbound,
+    /// The binding statement failed: users of the name fail with the same error.
+    Failed(Errno),
+    /// A virtual range of `pages` pages starting at page number `start`, read
+    /// in the address space of whichever process uses it.
+    Map { start: u16, pages: u8 },
+    /// A set of GUP-acquired pages.
+    Pin(PinSetId),
+    /// An RDMA memory region of a NIC, backed by a pin set.
+    Mr { dev: DevId, set: PinSetId },
+}
+
+/// Progress of a thread's current multi-step operation.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum OpState {
+    /// The current op has not started (or is a one-step op).
+    Idle,
+    /// GUP in progress: pages acquired so far are in the pin set.
+    Gup { set: PinSetId },
+    /// Unpinning page `page` of a pin set; `stage` is the step within the
+    /// page (see `mm::gup`).
+    Unpin { set: PinSetId, page: u8, stage: u8 },
+    /// A device transfer: next sector, and the ghost version it writes.
+    Xfer { sector: u8, ver: u16 },
+    Writeback(WbState),
+    Fsync(FsyncState),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ThreadState {
+    /// Index of the current op; `ops.len()` when finished.
+    pub pc: u8,
+    pub op: OpState,
+    pub regs: Vec<Option<u64>>,
+    /// `thread.err`: the error of the most recent failed op.
+    pub err: Option<Errno>,
+}
+
+/// Truth the modelled kernel never reads; kept for the oracles.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Ghost {
+    /// Exact number of live FOLL_PIN pins per frame (FOLL_GET is not a pin).
+    pub pins: Vec<u16>,
+    /// What the last `sync` promised, checked again by `recover`.
+    pub sync_promise: Vec<Promise>,
+    /// The machine crashed; memory is gone until `recover`.
+    pub crashed: bool,
+}
+
+/// The design and program a world is stepped under. Neither changes during
+/// exploration, so they stay outside the hashed state.
+#[derive(Clone, Copy)]
+pub struct Cx<'a> {
+    pub prog: &'a Program,
+    pub design: &'a Design,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct World {
+    pub mem: Memory,
+    pub procs: Vec<Process>,
+    pub files: Vec<File>,
+    pub fss: Vec<Csumfs>,
+    pub disks: Vec<Disk>,
+    pub pinsets: Vec<PinSet>,
+    pub names: Vec<Binding>,
+    pub threads: Vec<ThreadState>,
+    pub ghost: Ghost,
+    pub fired: Fired,
+    /// Source of ghost versions: every write that produces new bytes takes one.
+    pub ver_clock: u16,
+}
+
+/// Outcome of asking a thread to take one step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// The step ran; the label names the kernel function it models.
+    Ran(&'static str),
+    /// The thread cannot move now (it waits on a lock, a flag or a name).
+    Blocked,
+    /// The thread has finished its program.
+    Finished,
+}
+
+/// Why a world could not be built from a program.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InitError(pub String);
+
+impl World {
+    /// Build the machine of the scenario's `setup`: disks formatted, files
+    /// created, written and synced (so their pages sit clean in the page
+    /// cache, as after `write` + `fsync`), processes with empty address spaces.
+    pub fn new(prog: &Program) -> Result<World, InitError> {
+        let mut w = World {
+            mem: Memory::default(),
+            procs: vec![Process::default(); prog.procs.len()],
+            files: Vec::new(),
+            fss: Vec::new(),
+            disks: prog.disks.iter().map(|d| Disk::new(d.sectors, d.volatile)).collect(),
+            pinsets: Vec::new(),
+            names: vec![Binding::Unbound; prog.names.len()],
+            threads: prog
+                .all_threads()
+                .map(|t| ThreadState { pc: 0, op: OpState::Idle, regs: vec![None; t.regs.len()], err: None })
+                .collect(),
+            ghost: Ghost::default(),
+            fired: Fired::default(),
+            ver_clock: 0,
+        };
+        Csumfs::mkfs(&mut w, prog)?;
+        for (i, f) in prog.files.iter().enumerate() {
+            for index in 0..f.pages {
+                let pfn = w
+                    .mem
+                    .alloc(Owner::File { file: FileId(i as u8), index })
+                    .ok_or_else(|| InitError("not enough frames for the files' page cache".into()))?;
+                w.mem.frames[pfn.idx()].data = page_fill(f.fill, 0);
+                w.mem.folio_mut(pfn).flags.set(FolioFlags::UPTODATE);
+                w.mem.folio_mut(pfn).flags.set(FolioFlags::LRU);
+                w.files[i].cache[usize::from(index)] = Some(pfn);
+            }
+        }
+        w.sync_ghost_pins();
+        Ok(w)
+    }
+
+    pub fn fired(&self) -> Fired {
+        self.fired
+    }
+
+    pub fn reg(&self, t: ThreadId, r: RegId) -> Option<u64> {
+        self.threads[t.idx()].regs[r.idx()]
+    }
+
+    pub fn err(&self, t: ThreadId) -> Option<Errno> {
+        self.threads[t.idx()].err
+    }
+
+    pub fn thread_done(&self, cx: &Cx, t: ThreadId) -> bool {
+        usize::from(self.threads[t.idx()].pc) >= cx.prog.thread(t).ops.len()
+    }
+
+    /// Every thread, `finally` included, has finished.
+    pub fn all_done(&self, cx: &Cx) -> bool {
+        (0..self.threads.len()).all(|t| self.thread_done(cx, ThreadId(t as u8)))
+    }
+
+    pub(crate) fn fire(&mut self, o: Oracle) {
+        self.fired.set(o);
+    }
+
+    pub(crate) fn bug(&mut self, b: Bug) {
+        self.fired.set_bug(b);
+    }
+
+    pub(crate) fn next_ver(&mut self) -> u16 {
+        self.ver_clock += 1;
+        self.ver_clock
+    }
+
+    fn sync_ghost_pins(&mut self) {
+        self.ghost.pins.resize(self.mem.frames.len(), 0);
+    }
+
+    /// The frame of a file page in the page cache, if cached.
+    pub fn cached(&self, file: FileId, index: u8) -> Option<Pfn> {
+        self.files[file.idx()].cache[usize::from(index)]
+    }
+
+    /// The page as `read(2)` would return it now: the page cache if cached,
+    /// else the disk through csumfs, `None` on a checksum failure (EIO).
+    pub fn read_file_page(&self, file: FileId, index: u8) -> Option<PageData> {
+        match self.cached(file, index) {
+            Some(pfn) => Some(self.mem.frames[pfn.idx()].data),
+            None => self.csumfs_read(file, index, false).ok(),
+        }
+    }
+
+    /// Drop one reference on a folio (`folio_put`), freeing it at zero.
+    pub(crate) fn folio_put(&mut self, pfn: Pfn, refs: u32) {
+        let f = self.mem.folio_mut(pfn);
+        let underflow = f.refcount < refs;
+        f.refcount = f.refcount.saturating_sub(refs);
+        if underflow {
+            self.bug(Bug::RefcountUnderflow);
+        }
+        let f = self.mem.folio(pfn);
+        if f.refcount == 0 {
+            let busy = f.mapcount > 0 || f.flags.has(FolioFlags::LOCKED) || f.flags.has(FolioFlags::WRITEBACK);
+            if busy {
+                self.bug(Bug::BadPageFree);
+            }
+            self.mem.free(pfn);
+        }
+    }
+
+    /// Allocate a frame, keeping the ghost record the same length.
+    pub(crate) fn alloc(&mut self, owner: Owner) -> Option<Pfn> {
+        let pfn = self.mem.alloc(owner)?;
+        self.sync_ghost_pins();
+        Some(pfn)
+    }
+
+    pub(crate) fn folio(&self, pfn: Pfn) -> &Folio {
+        self.mem.folio(pfn)
+    }
+
+    pub(crate) fn folio_mut(&mut self, pfn: Pfn) -> &mut Folio {
+        self.mem.folio_mut(pfn)
+    }
+
+    /// Finish the current op of `t` and move to the next.
+    pub(crate) fn finish(&mut self, t: ThreadId) {
+        let ts = &mut self.threads[t.idx()];
+        ts.pc += 1;
+        ts.op = OpState::Idle;
+    }
+
+    /// Fail the current op of `t` with `e` (it becomes `t.err`); a name the
+    /// op would have bound is bound to the failure so its users fail too.
+    pub(crate) fn fail(&mut self, t: ThreadId, e: Errno, bind: Option<NameId>) {
+        if let Some(n) = bind {
+            self.names[n.idx()] = Binding::Failed(e);
+        }
+        self.threads[t.idx()].err = Some(e);
+        self.finish(t);
+    }
+
+    /// Run one step of thread `t`.
+    pub fn step<T: Tracer>(&mut self, cx: &Cx, t: ThreadId, tr: &mut T) -> Step {
+        let tp = cx.prog.thread(t);
+        let pc = usize::from(self.threads[t.idx()].pc);
+        let Some(op) = tp.ops.get(pc) else { return Step::Finished };
+        if Some(t) == cx.prog.finally_id() && !(0..cx.prog.threads.len()).all(|i| self.thread_done(cx, ThreadId(i as u8))) {
+            return Step::Blocked;
+        }
+        let ran = match *op {
+            Op::Mmap { bind, file, first, pages, write } => Some(self.op_mmap(tp.proc, bind, file, first, pages, write, t)),
+            Op::Store { map, page, byte } => self.op_store(cx, t, map, page, byte, tr),
+            Op::Load { reg, map, page } => self.op_load(cx, t, reg, map, page, tr),
+            Op::Gup { bind, map, first, pages, foll, write, longterm } => {
+                self.op_gup(cx, t, bind, None, map, first, pages, foll, write, longterm, tr)
+            }
+            Op::RegMr { bind, dev, map, first, pages, write } => {
+                self.op_gup(cx, t, bind, Some(dev), map, first, pages, crate::program::Foll::Pin, write, true, tr)
+            }
+            Op::Unpin { pin, dirty } => self.op_unpin(cx, t, pin, dirty, false, tr),
+            Op::Dereg { mr, .. } => self.op_unpin(cx, t, mr, true, true, tr),
+            Op::DevWrite { dev, obj, page, byte } => self.op_dev_write(cx, t, dev, obj, page, byte, tr),
+            Op::DevRead { reg, dev, obj, page } => self.op_dev_read(cx, t, reg, dev, obj, page, tr),
+            Op::Writeback { file } => self.op_writeback(cx, t, file, tr),
+            Op::Fsync { file } => self.op_fsync(cx, t, Some(file), tr),
+            Op::Sync => self.op_fsync(cx, t, None, tr),
+            Op::Crash => Some(self.op_crash(t)),
+            Op::Recover => Some(self.op_recover(t, tr)),
+        };
+        self.sync_ghost_pins();
+        match ran {
+            Some(label) => Step::Ran(label),
+            None => Step::Blocked,
+        }
+    }
+
+    /// `do_mmap`: a new VMA in the thread's process. No PTEs yet: pages are
+    /// faulted in on first touch.
+    #[allow(clippy::too_many_arguments)]
+    fn op_mmap(&mut self, proc: Option<ProcId>, bind: NameId, file: FileId, first: u8, pages: u8, write: bool, t: ThreadId) -> &'static str {
+        let Some(p) = proc else {
+            self.fail(t, Errno::EFAULT, Some(bind));
+            return "do_mmap";
+        };
+        let pr = &mut self.procs[p.idx()];
+        let start = pr.next_vpn;
+        pr.map(crate::mm::vma::Vma { start, pages, file, pgoff: first, shared: true, write });
+        self.names[bind.idx()] = Binding::Map { start, pages };
+        self.finish(t);
+        "do_mmap"
+    }
+
+    /// Power loss: volatile disk caches and all of memory are gone. Every
+    /// frame is freed (generations bump), page tables and page caches empty,
+    /// pins forgotten.
+    fn op_crash(&mut self, t: ThreadId) -> &'static str {
+        for d in &mut self.disks {
+            d.crash();
+        }
+        for i in 0..self.mem.frames.len() {
+            if self.mem.frames[i].folio.is_some() {
+                self.mem.free(Pfn(i as u8));
+            }
+        }
+        for p in &mut self.procs {
+            *p = Process::default();
+        }
+        for f in &mut self.files {
+            f.cache.iter_mut().for_each(|c| *c = None);
+        }
+        for s in &mut self.pinsets {
+            s.live = false;
+            s.pages.iter_mut().for_each(|p| p.held = false);
+        }
+        self.ghost.pins.iter_mut().for_each(|c| *c = 0);
+        self.ghost.crashed = true;
+        for fs in &mut self.fss {
+            fs.forget_in_memory_state();
+        }
+        self.finish(t);
+        "crash (power loss: disk cache and memory lost)"
+    }
+
+    /// Resolve a name; `Err(None)` means "not bound yet, wait".
+    pub(crate) fn resolve(&self, n: NameId) -> Result<Binding, Option<Errno>> {
+        match self.names[n.idx()] {
+            Binding::Unbound => Err(None),
+            Binding::Failed(e) => Err(Some(e)),
+            b => Ok(b),
+        }
+    }
+
+    /// Ghost check: the recorded exact pin count of every frame equals the
+    /// number of live FOLL_PIN pages pointing at it. Used by property tests.
+    pub fn ghost_pins_consistent(&self) -> bool {
+        let mut expect = vec![0u16; self.mem.frames.len()];
+        for s in self.pinsets.iter().filter(|s| s.foll == crate::program::Foll::Pin) {
+            for p in s.pages.iter().filter(|p| p.held) {
+                expect[p.pfn.idx()] += 1;
+            }
+        }
+        expect == self.ghost.pins
+    }
+}
