@@ -17,7 +17,10 @@ pub enum Cond {
     /// `read` would see it (page cache if cached, else disk with checksum
     /// verification; a checksum failure reads as EIO and equals nothing).
     FileEq { file: FileId, page: u8, byte: u8 },
-    /// `torn(F[p])`: the page as read mixes sectors of different versions.
+    /// `torn(F[p])`: the page as read mixes sectors of different writes.
+    /// Writes are told apart by their fill byte (versions order writes in
+    /// time but a device write stamps each sector separately), so two
+    /// writes of the same byte count as one.
     Torn { file: FileId, page: u8 },
     /// `thread.r == V`: false while the register is unset.
     RegEq { thread: ThreadId, reg: RegId, value: u64 },
@@ -37,7 +40,7 @@ impl Cond {
                 w.read_file_page(*file, *page).and_then(|p| uniform_byte(&p)) == Some(*byte)
             }
             Cond::Torn { file, page } => {
-                w.read_file_page(*file, *page).is_some_and(|p| p.iter().any(|s| s.ver != p[0].ver))
+                w.read_file_page(*file, *page).is_some_and(|p| uniform_byte(&p).is_none())
             }
             Cond::RegEq { thread, reg, value } => w.reg(*thread, *reg) == Some(*value),
             Cond::ErrEq { thread, err } => w.err(*thread) == *err,

@@ -8,10 +8,11 @@
 
 use crate::limits::{SECTORS_PER_PAGE, SECTOR_BYTES};
 
-/// One 512-byte sector: every byte is `byte`. `ver` is ghost state: a
-/// world-wide counter value stamped by the write that produced these bytes
-/// (CPU store, device write, or the initial fill at version 0), so oracles
-/// can tell "older" from "newer" exactly. The modelled kernel never reads it.
+/// One 512-byte sector: every byte is `byte`. `ver` is ghost state: the
+/// value of a world-wide clock when these bytes were written into memory
+/// (a CPU store stamps its whole page at once, a device each sector as it
+/// lands; the initial fill is version 0), so oracles can tell "older" from
+/// "newer" exactly. The modelled kernel never reads it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct SectorData {
     pub byte: u8,

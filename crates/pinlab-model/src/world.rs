@@ -49,8 +49,8 @@ pub enum OpState {
     /// Unpinning page `page` of a pin set; `stage` is the step within the
     /// page (see `mm::gup`).
     Unpin { set: PinSetId, page: u8, stage: u8 },
-    /// A device transfer: next sector, and the ghost version it writes.
-    Xfer { sector: u8, ver: u16 },
+    /// A device transfer: the next sector to move.
+    Xfer { sector: u8 },
     Writeback(WbState),
     Fsync(FsyncState),
 }
@@ -221,6 +221,13 @@ impl World {
             }
             self.mem.free(pfn);
         }
+    }
+
+    /// `folio_mark_dirty`: PG_dirty and the xarray dirty tag.
+    pub(crate) fn folio_mark_dirty(&mut self, pfn: Pfn) {
+        let f = self.folio_mut(pfn);
+        f.flags.set(FolioFlags::DIRTY);
+        f.flags.set(FolioFlags::TAG_DIRTY);
     }
 
     /// Allocate a frame, keeping the ghost record the same length.

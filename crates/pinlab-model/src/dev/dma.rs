@@ -57,17 +57,20 @@ impl World {
                 return Some(if nic { "rdma: remote write rejected by the NIC" } else { "dma: transfer rejected" });
             }
         };
-        let (sector, ver) = match self.threads[t.idx()].op {
-            OpState::Xfer { sector, ver } => (sector, ver),
-            _ => (0, self.next_ver()),
+        let sector = match self.threads[t.idx()].op {
+            OpState::Xfer { sector } => sector,
+            _ => 0,
         };
+        // Each sector lands at its own moment, so each gets its own version:
+        // versions order writes in time, which is what `lost_write` compares.
+        let ver = self.next_ver();
         let pfn = self.dev_check_frame(set, i, tr);
         self.mem.frames[pfn.idx()].data[usize::from(sector)] = SectorData { byte, ver };
         tr.note(|| format!("pfn {} sector {sector} = {byte:#04x} (v{ver}); no PTE, no PG_dirty", pfn.0));
         if usize::from(sector) + 1 == SECTORS_PER_PAGE {
             self.finish(t);
         } else {
-            self.threads[t.idx()].op = OpState::Xfer { sector: sector + 1, ver };
+            self.threads[t.idx()].op = OpState::Xfer { sector: sector + 1 };
         }
         Some(if nic { "rdma: NIC DMA-writes one sector by PFN" } else { "dma: device writes one sector by PFN" })
     }

@@ -85,7 +85,7 @@ impl World {
             let file = &self.files[usize::from(f)];
             (from..file.pages).find_map(|i| {
                 let pfn = file.cache[usize::from(i)]?;
-                self.folio(pfn).flags.has(FolioFlags::DIRTY).then_some((FileId(f), i, pfn))
+                self.folio(pfn).flags.has(FolioFlags::TAG_DIRTY).then_some((FileId(f), i, pfn))
             })
         })
     }
@@ -147,6 +147,12 @@ impl World {
             }
             WbStage::Clean => {
                 let pfn = self.wb_pfn(wb);
+                if !self.folio(pfn).flags.has(FolioFlags::DIRTY) {
+                    // Another pass cleaned it; it has been written or is
+                    // being written (`continue_unlock`).
+                    self.folio_mut(pfn).flags.clear(FolioFlags::LOCKED);
+                    return Some(("folio_clear_dirty_for_io: already clean, folio_unlock", self.wb_advance(wb)));
+                }
                 let n = self.folio_mkclean(pfn);
                 self.folio_mut(pfn).flags.clear(FolioFlags::DIRTY);
                 tr.note(|| format!("{n} dirty PTE(s) cleaned and write-protected; PG_dirty cleared"));
@@ -173,10 +179,11 @@ impl World {
                 let f = self.folio_mut(pfn);
                 f.flags.set(FolioFlags::WRITEBACK);
                 f.flags.clear(FolioFlags::LOCKED);
+                f.flags.clear(FolioFlags::TAG_DIRTY);
                 if bounce {
                     // folio_redirty_for_writepage: the device may still
                     // write the page, so the data must be written again.
-                    f.flags.set(FolioFlags::DIRTY);
+                    self.folio_mark_dirty(pfn);
                 }
                 wb.stage = WbStage::Csum { src, block };
                 tr.note(|| format!("block {block}{}", if bounce { format!(", snapshot in bounce pfn {}", src.0) } else { String::new() }));
@@ -232,9 +239,8 @@ impl World {
     /// Writing the folio failed before I/O: `folio_redirty_for_writepage`,
     /// unlock, go on with the next folio.
     fn wb_redirty<T: Tracer>(&mut self, wb: &mut WbState, pfn: Pfn, e: Errno, tr: &mut T) -> (&'static str, bool) {
-        let f = self.folio_mut(pfn);
-        f.flags.set(FolioFlags::DIRTY);
-        f.flags.clear(FolioFlags::LOCKED);
+        self.folio_mark_dirty(pfn);
+        self.folio_mut(pfn).flags.clear(FolioFlags::LOCKED);
         tr.note(|| format!("{}: page stays dirty", e.name()));
         ("folio_redirty_for_writepage + folio_unlock", self.wb_advance(wb))
     }

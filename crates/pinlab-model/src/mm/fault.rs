@@ -69,7 +69,7 @@ impl World {
                 if f.flags.has(FolioFlags::LOCKED) || (fs.stable_writes && f.flags.has(FolioFlags::WRITEBACK)) {
                     return Access::Blocked;
                 }
-                self.folio_mut(pte.pfn).flags.set(FolioFlags::DIRTY);
+                self.folio_mark_dirty(pte.pfn);
                 let e = self.procs[p.idx()].pte_mut(vpn).expect("PTE vanished");
                 e.writable = true;
                 e.dirty = true;

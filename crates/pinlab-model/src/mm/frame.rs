@@ -21,14 +21,21 @@ impl FolioFlags {
     pub const UPTODATE: FolioFlags = FolioFlags(1 << 3);
     pub const LRU: FolioFlags = FolioFlags(1 << 4);
     pub const PRIVATE: FolioFlags = FolioFlags(1 << 5);
+    /// Not a page flag: the PAGECACHE_TAG_DIRTY mark of the folio's slot in
+    /// the mapping's xarray. Set with PG_dirty by `folio_mark_dirty`, cleared
+    /// only by `__folio_start_writeback` (if PG_dirty is clear by then), so
+    /// a writeback pass finds a folio whose PG_dirty another pass has just
+    /// cleared but not yet put under writeback.
+    pub const TAG_DIRTY: FolioFlags = FolioFlags(1 << 6);
 
-    const NAMES: [(FolioFlags, &'static str); 6] = [
+    const NAMES: [(FolioFlags, &'static str); 7] = [
         (Self::LOCKED, "locked"),
         (Self::DIRTY, "dirty"),
         (Self::WRITEBACK, "writeback"),
         (Self::UPTODATE, "uptodate"),
         (Self::LRU, "lru"),
         (Self::PRIVATE, "private"),
+        (Self::TAG_DIRTY, "tag:dirty"),
     ];
 
     pub fn has(self, f: FolioFlags) -> bool {

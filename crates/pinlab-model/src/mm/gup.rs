@@ -266,9 +266,8 @@ impl World {
                 "unpin_user_pages_dirty_lock: folio_test_dirty"
             }
             (true, d, 2) => {
-                let f = self.folio_mut(pg.pfn);
-                f.flags.set(FolioFlags::DIRTY);
-                f.flags.clear(FolioFlags::LOCKED);
+                self.folio_mark_dirty(pg.pfn);
+                self.folio_mut(pg.pfn).flags.clear(FolioFlags::LOCKED);
                 next(self, 3);
                 tr.note(|| format!("pfn {} dirty again, without page_mkwrite", pg.pfn.0));
                 if d == DirtyUnpin::SetPageDirtyLock {

@@ -1,0 +1,176 @@
+//! Exhaustive breadth-first search over all interleavings.
+//!
+//! Each state's successors are the worlds reached by one step of each thread
+//! that can move. The visited set maps fingerprints to a node index; a node
+//! keeps only its parent and the thread that led to it, so a witness is
+//! rebuilt by walking parents and replaying. Breadth-first order makes every
+//! witness a shortest schedule reaching its final state.
+//!
+//! A final state is one where every thread (and `finally`) has finished, or
+//! where nothing can move although some thread has not finished: then the
+//! `deadlock` oracle fires and the state is final.
+
+use crate::fingerprint::fingerprint;
+use crate::schedule::Schedule;
+use pinlab_model::ids::ThreadId;
+use pinlab_model::oracle::Oracle;
+use pinlab_model::program::CondKind;
+use pinlab_model::trace::NoTrace;
+use pinlab_model::{Cx, Step, World};
+use rustc_hash::FxHashMap;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+#[derive(Clone, Debug, Default)]
+pub struct Config<'a> {
+    /// Stop after this many distinct states (the report says "incomplete").
+    pub max_states: Option<u64>,
+    /// Set from outside (Ctrl-C) to stop early with partial results.
+    pub stop: Option<&'a AtomicBool>,
+}
+
+/// The verdict on one condition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CondResult {
+    pub holds: bool,
+    /// For a violated `forbid`: an execution satisfying the condition; for a
+    /// violated `always`: one not satisfying it; for a holding `exists`: one
+    /// satisfying it. Shortest possible.
+    pub witness: Option<Schedule>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub states: u64,
+    pub transitions: u64,
+    /// Final states (all threads done, or deadlocked).
+    pub finals: u64,
+    /// False when a limit or a stop request cut the search short: then
+    /// `holds` of `forbid`/`always` means "no violation found so far".
+    pub complete: bool,
+    pub conds: Vec<CondResult>,
+    /// Oracles that fired in some execution, with a shortest schedule to the
+    /// step where each first fired.
+    pub fired: Vec<(Oracle, Schedule)>,
+    pub elapsed_ms: f64,
+}
+
+impl Report {
+    /// Every condition holds (over the part of the space explored).
+    pub fn pass(&self) -> bool {
+        self.conds.iter().all(|c| c.holds)
+    }
+}
+
+struct Node {
+    parent: u32,
+    thread: ThreadId,
+}
+
+fn schedule_of(nodes: &[Node], mut i: u32) -> Schedule {
+    let mut out = Vec::new();
+    while i != 0 {
+        out.push(nodes[i as usize].thread);
+        i = nodes[i as usize].parent;
+    }
+    out.reverse();
+    Schedule(out)
+}
+
+/// Explore every interleaving of the program under the design.
+pub fn explore(cx: &Cx, init: &World, cfg: &Config) -> Report {
+    let start = Instant::now();
+    let n_threads = cx.prog.thread_count();
+    let mut seen: FxHashMap<u128, u32> = FxHashMap::default();
+    let mut nodes = vec![Node { parent: 0, thread: ThreadId(0) }];
+    let mut queue = VecDeque::new();
+    seen.insert(fingerprint(init), 0);
+    queue.push_back((init.clone(), 0u32));
+
+    // Per condition: whether some final state satisfied it / violated it,
+    // and the first (shallowest) node that did.
+    let mut sat: Vec<Option<u32>> = vec![None; cx.prog.conds.len()];
+    let mut unsat: Vec<Option<u32>> = vec![None; cx.prog.conds.len()];
+    let mut fired: Vec<(Oracle, u32)> = Vec::new();
+    let mut transitions = 0u64;
+    let mut finals = 0u64;
+    let mut complete = true;
+
+    while let Some((w, node)) = queue.pop_front() {
+        if nodes.len() % 1024 == 0 && cfg.stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+            complete = false;
+            break;
+        }
+        let mut moved = false;
+        for t in 0..n_threads {
+            let t = ThreadId(t as u8);
+            let mut next = w.clone();
+            if let Step::Ran(_) = next.step(cx, t, &mut NoTrace) {
+                moved = true;
+                transitions += 1;
+                let fp = fingerprint(&next);
+                if seen.contains_key(&fp) {
+                    continue;
+                }
+                if cfg.max_states.is_some_and(|m| nodes.len() as u64 >= m) {
+                    complete = false;
+                    continue;
+                }
+                let id = nodes.len() as u32;
+                nodes.push(Node { parent: node, thread: t });
+                seen.insert(fp, id);
+                for o in next.fired().new_since(w.fired()) {
+                    if !fired.iter().any(|(f, _)| *f == o) {
+                        fired.push((o, id));
+                    }
+                }
+                queue.push_back((next, id));
+            }
+        }
+        let final_world = if moved {
+            None
+        } else if w.all_done(cx) {
+            Some(w)
+        } else {
+            let mut d = w;
+            d.fired.set(Oracle::Deadlock);
+            if !fired.iter().any(|(f, _)| *f == Oracle::Deadlock) {
+                fired.push((Oracle::Deadlock, node));
+            }
+            Some(d)
+        };
+        if let Some(fw) = final_world {
+            finals += 1;
+            for (i, c) in cx.prog.conds.iter().enumerate() {
+                let slot = if c.cond.eval(&fw) { &mut sat[i] } else { &mut unsat[i] };
+                slot.get_or_insert(node);
+            }
+        }
+    }
+
+    let conds = cx
+        .prog
+        .conds
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let (holds, witness) = match c.kind {
+                CondKind::Forbid => (sat[i].is_none(), sat[i]),
+                CondKind::Exists => (sat[i].is_some(), sat[i]),
+                CondKind::Always => (unsat[i].is_none(), unsat[i]),
+            };
+            CondResult { holds, witness: witness.map(|n| schedule_of(&nodes, n)) }
+        })
+        .collect();
+    fired.sort_by_key(|(o, _)| *o);
+    Report {
+        states: nodes.len() as u64,
+        transitions,
+        finals,
+        complete,
+        conds,
+        fired: fired.into_iter().map(|(o, n)| (o, schedule_of(&nodes, n))).collect(),
+        elapsed_ms: start.elapsed().as_secs_f64() * 1e3,
+    }
+}

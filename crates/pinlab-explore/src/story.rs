@@ -1,0 +1,138 @@
+//! Replaying a schedule as a story: one line per step, naming the thread,
+//! the statement, the kernel function the step models, what changed, and
+//! which oracle fired.
+
+use crate::schedule::Schedule;
+use pinlab_model::ids::ThreadId;
+use pinlab_model::oracle::Oracle;
+use pinlab_model::trace::Notes;
+use pinlab_model::{Cx, Step, World};
+use serde::Serialize;
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct StoryStep {
+    pub step: usize,
+    pub thread: String,
+    /// The scenario statement the step belongs to.
+    pub stmt: String,
+    /// `file:line:col` of the statement.
+    pub loc: String,
+    /// The kernel function (or device action) the step models.
+    pub kernel: &'static str,
+    /// Details the model reported, then differences in the world.
+    pub notes: Vec<String>,
+    pub changes: Vec<String>,
+    /// Oracles that fired at this step.
+    pub fired: Vec<&'static str>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Story {
+    pub schedule: String,
+    pub steps: Vec<StoryStep>,
+    /// How the execution ended: finished, or deadlocked (and who waits).
+    pub end: String,
+}
+
+/// Replay `sched` from `init`. Fails if the schedule asks a thread to step
+/// when it cannot (the schedule does not belong to this program and design).
+pub fn replay(cx: &Cx, init: &World, sched: &Schedule) -> Result<(Story, World), String> {
+    let mut w = init.clone();
+    let mut steps = Vec::new();
+    for (i, &t) in sched.0.iter().enumerate() {
+        if t.idx() >= cx.prog.thread_count() {
+            return Err(format!("step {i}: there is no thread {}", t.0));
+        }
+        let before = w.clone();
+        let pc = usize::from(w.threads[t.idx()].pc);
+        let mut notes = Notes::default();
+        let label = match w.step(cx, t, &mut notes) {
+            Step::Ran(l) => l,
+            Step::Blocked => return Err(format!("step {i}: thread {} cannot move", cx.prog.thread(t).name)),
+            Step::Finished => return Err(format!("step {i}: thread {} has finished", cx.prog.thread(t).name)),
+        };
+        let tp = cx.prog.thread(t);
+        steps.push(StoryStep {
+            step: i + 1,
+            thread: tp.name.clone(),
+            stmt: tp.src[pc].text.clone(),
+            loc: tp.src[pc].loc.clone(),
+            kernel: label,
+            notes: notes.0,
+            changes: diff(&before, &w),
+            fired: w.fired().new_since(before.fired()).map(Oracle::name).collect(),
+        });
+    }
+    let n = cx.prog.thread_count();
+    let can_move = (0..n).any(|t| w.clone().step(cx, ThreadId(t as u8), &mut pinlab_model::trace::NoTrace) != Step::Blocked && !w.thread_done(cx, ThreadId(t as u8)));
+    let end = if w.all_done(cx) {
+        "all threads finished".to_string()
+    } else if !can_move {
+        let waiting: Vec<String> = (0..n)
+            .map(|t| ThreadId(t as u8))
+            .filter(|&t| !w.thread_done(cx, t))
+            .map(|t| {
+                let tp = cx.prog.thread(t);
+                format!("{} at `{}`", tp.name, tp.src[usize::from(w.threads[t.idx()].pc)].text)
+            })
+            .collect();
+        w.fired.set(Oracle::Deadlock);
+        format!("DEADLOCK: nothing can move; waiting: {}", waiting.join(", "))
+    } else {
+        "stopped (schedule ends here)".to_string()
+    };
+    Ok((Story { schedule: sched.to_string(), steps, end }, w))
+}
+
+/// What changed between two worlds, in kernel terms.
+fn diff(a: &World, b: &World) -> Vec<String> {
+    let mut out = Vec::new();
+    let n = a.mem.frames.len().max(b.mem.frames.len());
+    for i in 0..n {
+        let fa = a.mem.frames.get(i).and_then(|f| f.folio);
+        let fb = b.mem.frames.get(i).and_then(|f| f.folio);
+        match (fa, fb) {
+            (Some(x), Some(y)) if x != y => {
+                let mut parts = Vec::new();
+                if x.flags != y.flags {
+                    parts.push(format!("flags {} → {}", x.flags.describe(), y.flags.describe()));
+                }
+                if x.refcount != y.refcount {
+                    parts.push(format!("refcount {} → {}", x.refcount, y.refcount));
+                }
+                if x.mapcount != y.mapcount {
+                    parts.push(format!("mapcount {} → {}", x.mapcount, y.mapcount));
+                }
+                if x.pincount != y.pincount {
+                    parts.push(format!("pincount {} → {}", x.pincount, y.pincount));
+                }
+                if x.write_pincount != y.write_pincount {
+                    parts.push(format!("write pins {} → {}", x.write_pincount, y.write_pincount));
+                }
+                out.push(format!("pfn {i}: {}", parts.join(", ")));
+            }
+            (None, Some(y)) => out.push(format!("pfn {i}: allocated ({:?}), refcount {}", y.owner, y.refcount)),
+            (Some(_), None) => out.push(format!("pfn {i}: freed")),
+            _ => {}
+        }
+    }
+    for (p, (pa, pb)) in a.procs.iter().zip(&b.procs).enumerate() {
+        for (vpn, pte) in &pb.ptes {
+            let old = pa.pte(*vpn);
+            if old != Some(pte) {
+                let flags = format!("{}{}", if pte.writable { "writable" } else { "read-only" }, if pte.dirty { ", dirty" } else { "" });
+                out.push(format!("process {p} PTE {vpn} → pfn {} {flags}", pte.pfn.0));
+            }
+        }
+    }
+    for (d, (da, db)) in a.disks.iter().zip(&b.disks).enumerate() {
+        if !da.cache.is_empty() && db.cache.is_empty() {
+            out.push(format!("disk {d}: cache flushed ({} sector(s) now durable)", da.cache.len()));
+        }
+        if da.media != db.media && db.cache.is_empty() && da.cache.is_empty() {
+            let changed = da.media.iter().zip(&db.media).filter(|(x, y)| x != y).count();
+            out.push(format!("disk {d}: {changed} sector(s) written"));
+        }
+    }
+    out
+}
