@@ -22,7 +22,9 @@ impl std::str::FromStr for Schedule {
             return Ok(Schedule::default());
         }
         s.split('.')
-            .map(|p| p.parse::<u8>().map(ThreadId).map_err(|_| format!("bad thread number `{p}` in schedule")))
+            .map(|p| {
+                p.parse::<u8>().map(ThreadId).map_err(|_| format!("bad thread number `{p}` in schedule"))
+            })
             .collect::<Result<Vec<_>, _>>()
             .map(Schedule)
     }

@@ -22,18 +22,26 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Copy, Default)]
 pub struct Config<'a> {
     /// Stop after this many distinct states (the report says "incomplete").
     pub max_states: Option<u64>,
     /// Set from outside (Ctrl-C) to stop early with partial results.
     pub stop: Option<&'a AtomicBool>,
+    /// Called with the number of states so far, every `PROGRESS_EVERY` expansions.
+    pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
 }
+
+/// How often `Config::progress` is called and the stop flag polled.
+pub const PROGRESS_EVERY: usize = 1 << 14;
 
 /// The verdict on one condition.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CondResult {
     pub holds: bool,
+    /// `holds` is final. Not so when the search stopped early and the
+    /// answer could still change (no violation found *yet*, no witness *yet*).
+    pub decided: bool,
     /// For a violated `forbid`: an execution satisfying the condition; for a
     /// violated `always`: one not satisfying it; for a holding `exists`: one
     /// satisfying it. Shortest possible.
@@ -56,10 +64,36 @@ pub struct Report {
     pub elapsed_ms: f64,
 }
 
+/// The scenario's verdict under one design.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every condition holds, over the whole state space.
+    Pass,
+    /// Some condition is decided false (a witness, or a complete search).
+    Fail,
+    /// The search stopped early and no condition is decided false.
+    Unknown,
+}
+
+impl Verdict {
+    pub fn word(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Unknown => "unknown",
+        }
+    }
+}
+
 impl Report {
-    /// Every condition holds (over the part of the space explored).
-    pub fn pass(&self) -> bool {
-        self.conds.iter().all(|c| c.holds)
+    pub fn verdict(&self) -> Verdict {
+        if self.conds.iter().any(|c| !c.holds && c.decided) {
+            Verdict::Fail
+        } else if self.complete && self.conds.iter().all(|c| c.holds) {
+            Verdict::Pass
+        } else {
+            Verdict::Unknown
+        }
     }
 }
 
@@ -97,10 +131,17 @@ pub fn explore(cx: &Cx, init: &World, cfg: &Config) -> Report {
     let mut finals = 0u64;
     let mut complete = true;
 
+    let mut popped = 0usize;
     while let Some((w, node)) = queue.pop_front() {
-        if nodes.len() % 1024 == 0 && cfg.stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
-            complete = false;
-            break;
+        popped += 1;
+        if popped.is_multiple_of(PROGRESS_EVERY) {
+            if cfg.stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+                complete = false;
+                break;
+            }
+            if let Some(p) = cfg.progress {
+                p(nodes.len() as u64);
+            }
         }
         let mut moved = false;
         for t in 0..n_threads {
@@ -160,7 +201,10 @@ pub fn explore(cx: &Cx, init: &World, cfg: &Config) -> Report {
                 CondKind::Exists => (sat[i].is_some(), sat[i]),
                 CondKind::Always => (unsat[i].is_none(), unsat[i]),
             };
-            CondResult { holds, witness: witness.map(|n| schedule_of(&nodes, n)) }
+            // A witness decides its condition; its absence decides only a
+            // complete search.
+            let decided = complete || witness.is_some();
+            CondResult { holds, decided, witness: witness.map(|n| schedule_of(&nodes, n)) }
         })
         .collect();
     fired.sort_by_key(|(o, _)| *o);

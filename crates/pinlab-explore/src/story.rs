@@ -49,7 +49,9 @@ pub fn replay(cx: &Cx, init: &World, sched: &Schedule) -> Result<(Story, World),
         let label = match w.step(cx, t, &mut notes) {
             Step::Ran(l) => l,
             Step::Blocked => return Err(format!("step {i}: thread {} cannot move", cx.prog.thread(t).name)),
-            Step::Finished => return Err(format!("step {i}: thread {} has finished", cx.prog.thread(t).name)),
+            Step::Finished => {
+                return Err(format!("step {i}: thread {} has finished", cx.prog.thread(t).name))
+            }
         };
         let tp = cx.prog.thread(t);
         steps.push(StoryStep {
@@ -64,7 +66,10 @@ pub fn replay(cx: &Cx, init: &World, sched: &Schedule) -> Result<(Story, World),
         });
     }
     let n = cx.prog.thread_count();
-    let can_move = (0..n).any(|t| w.clone().step(cx, ThreadId(t as u8), &mut pinlab_model::trace::NoTrace) != Step::Blocked && !w.thread_done(cx, ThreadId(t as u8)));
+    let can_move = (0..n).any(|t| {
+        w.clone().step(cx, ThreadId(t as u8), &mut pinlab_model::trace::NoTrace) != Step::Blocked
+            && !w.thread_done(cx, ThreadId(t as u8))
+    });
     let end = if w.all_done(cx) {
         "all threads finished".to_string()
     } else if !can_move {
@@ -111,7 +116,9 @@ fn diff(a: &World, b: &World) -> Vec<String> {
                 }
                 out.push(format!("pfn {i}: {}", parts.join(", ")));
             }
-            (None, Some(y)) => out.push(format!("pfn {i}: allocated ({:?}), refcount {}", y.owner, y.refcount)),
+            (None, Some(y)) => {
+                out.push(format!("pfn {i}: allocated ({:?}), refcount {}", y.owner, y.refcount))
+            }
             (Some(_), None) => out.push(format!("pfn {i}: freed")),
             _ => {}
         }
@@ -120,7 +127,11 @@ fn diff(a: &World, b: &World) -> Vec<String> {
         for (vpn, pte) in &pb.ptes {
             let old = pa.pte(*vpn);
             if old != Some(pte) {
-                let flags = format!("{}{}", if pte.writable { "writable" } else { "read-only" }, if pte.dirty { ", dirty" } else { "" });
+                let flags = format!(
+                    "{}{}",
+                    if pte.writable { "writable" } else { "read-only" },
+                    if pte.dirty { ", dirty" } else { "" }
+                );
                 out.push(format!("process {p} PTE {vpn} → pfn {} {flags}", pte.pfn.0));
             }
         }

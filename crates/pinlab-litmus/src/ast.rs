@@ -143,9 +143,17 @@ pub enum Value {
     Word(Ident),
     Number(Number),
     /// `X[p]`
-    Index { base: Ident, index: Number, span: Span },
+    Index {
+        base: Ident,
+        index: Number,
+        span: Span,
+    },
     /// `A..B` (end exclusive, as in Rust)
-    Range { start: Number, end: Number, span: Span },
+    Range {
+        start: Number,
+        end: Number,
+        span: Span,
+    },
     /// `"text"`
     Str(String, Span),
 }
@@ -194,9 +202,17 @@ pub enum CondExpr {
     /// An oracle name: `checksum_error`, `deadlock`, `kernel_bug`.
     Name(Ident),
     /// `kernel_bug(page_without_buffers)`, `torn(f[0])`.
-    Call { func: Ident, arg: Operand, span: Span },
+    Call {
+        func: Ident,
+        arg: Operand,
+        span: Span,
+    },
     /// `f[0] == 0x22`, `app.r == 0x11`, `app.err == EFAULT`.
-    Eq { lhs: Operand, rhs: Operand, span: Span },
+    Eq {
+        lhs: Operand,
+        rhs: Operand,
+        span: Span,
+    },
     Not(Box<CondExpr>, Span),
     And(Box<CondExpr>, Box<CondExpr>),
     Or(Box<CondExpr>, Box<CondExpr>),

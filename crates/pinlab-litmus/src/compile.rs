@@ -18,11 +18,23 @@ use std::collections::HashMap;
 /// Verbs of the language (DESIGN.md) that this version does not model yet.
 /// They are reported as such, not as unknown.
 const NOT_YET: &[&str] = &[
-    "munmap", "fork", "madvise", "exit", "write", "read", "truncate", "dio_write", "dio_read", "reclaim", "migrate",
-    "drop_caches", "scrub",
+    "munmap",
+    "fork",
+    "madvise",
+    "exit",
+    "write",
+    "read",
+    "truncate",
+    "dio_write",
+    "dio_read",
+    "reclaim",
+    "migrate",
+    "drop_caches",
+    "scrub",
 ];
 
-const THREAD_VERBS: &[&str] = &["mmap", "store", "load", "pin", "gup", "unpin", "put", "fsync", "writeback", "sync"];
+const THREAD_VERBS: &[&str] =
+    &["mmap", "store", "load", "pin", "gup", "unpin", "put", "fsync", "writeback", "sync"];
 const FINALLY_VERBS: &[&str] = &["sync", "crash", "recover"];
 const SETUP_VERBS: &[&str] = &["disk", "fs", "file", "process", "nic", "dma"];
 const NIC_METHODS: &[&str] = &["reg_mr", "dereg", "write", "read"];
@@ -115,12 +127,18 @@ pub fn compile(source: &Source, sc: &ast::Scenario) -> Result<Program, Diags> {
     for th in &sc.threads {
         if let Some(prev) = thread_names.insert(&th.name.name, th.name.span) {
             let (l, _) = source.line_col(prev.start);
-            c.err(Diag::new(th.name.span, format!("thread `{}` is defined twice", th.name.name)).help(format!("first defined on line {l}")));
+            c.err(
+                Diag::new(th.name.span, format!("thread `{}` is defined twice", th.name.name))
+                    .help(format!("first defined on line {l}")),
+            );
         }
         let proc = th.on.as_ref().and_then(|p| match c.objs.get(&p.name) {
             Some((Obj::Proc(id), _)) => Some(*id),
             Some((o, _)) => {
-                c.err(Diag::new(p.span, format!("`{}` is {}, not a process", p.name, o.what())).label("`on` needs a process"));
+                c.err(
+                    Diag::new(p.span, format!("`{}` is {}, not a process", p.name, o.what()))
+                        .label("`on` needs a process"),
+                );
                 None
             }
             None => {
@@ -149,7 +167,12 @@ pub fn compile(source: &Source, sc: &ast::Scenario) -> Result<Program, Diags> {
     // device touch freed memory, unless it says something about those itself.
     for o in [Oracle::Deadlock, Oracle::KernelBug, Oracle::DmaAfterFree] {
         if !c.prog.conds.iter().any(|d| d.cond.mentions(o)) {
-            c.prog.conds.push(CondDecl { kind: CondKind::Forbid, cond: Cond::Oracle(o), text: o.name().into(), implicit: true });
+            c.prog.conds.push(CondDecl {
+                kind: CondKind::Forbid,
+                cond: Cond::Oracle(o),
+                text: o.name().into(),
+                implicit: true,
+            });
         }
     }
     if c.diags.is_empty() {
@@ -208,16 +231,24 @@ impl<'s> Args<'s> {
     }
 
     fn key(&mut self, name: &str) -> Option<(&'s Ident, &'s Value)> {
-        self.keys.iter_mut().find_map(|k| if k.is_some_and(|(i, _)| i.name == name) { k.take() } else { None })
+        self.keys
+            .iter_mut()
+            .find_map(|k| if k.is_some_and(|(i, _)| i.name == name) { k.take() } else { None })
     }
 
     /// Report everything not consumed.
     fn finish(self, c: &mut Compiler) {
         for v in self.pos.into_iter().flatten() {
-            c.err(Diag::new(v.span(), format!("unexpected argument to `{}`", self.verb)).label("not understood here"));
+            c.err(
+                Diag::new(v.span(), format!("unexpected argument to `{}`", self.verb))
+                    .label("not understood here"),
+            );
         }
         for (k, v) in self.keys.into_iter().flatten() {
-            c.err(Diag::new(k.span.join(v.span()), format!("`{}` takes no `{}=`", self.verb, k.name)).label("unknown key"));
+            c.err(
+                Diag::new(k.span.join(v.span()), format!("`{}` takes no `{}=`", self.verb, k.name))
+                    .label("unknown key"),
+            );
         }
     }
 }
@@ -244,8 +275,10 @@ impl Compiler<'_> {
     }
 
     fn unknown(&self, name: &Ident, what: &str) -> Diag {
-        let known: Vec<&str> = self.objs.keys().map(|s| s.as_str()).chain(self.globals.keys().map(|s| s.as_str())).collect();
-        let d = Diag::new(name.span, format!("unknown {what} `{}`", name.name)).label(format!("no {what} of this name"));
+        let known: Vec<&str> =
+            self.objs.keys().map(|s| s.as_str()).chain(self.globals.keys().map(|s| s.as_str())).collect();
+        let d = Diag::new(name.span, format!("unknown {what} `{}`", name.name))
+            .label(format!("no {what} of this name"));
         match suggest(&name.name, &known) {
             Some(h) => d.help(h),
             None => d,
@@ -255,7 +288,10 @@ impl Compiler<'_> {
     fn declare_obj(&mut self, name: &Ident, obj: Obj) {
         if let Some((_, prev)) = self.objs.get(&name.name) {
             let (l, _) = self.source.line_col(prev.start);
-            self.err(Diag::new(name.span, format!("`{}` is already defined", name.name)).help(format!("first defined on line {l}")));
+            self.err(
+                Diag::new(name.span, format!("`{}` is already defined", name.name))
+                    .help(format!("first defined on line {l}")),
+            );
             return;
         }
         self.objs.insert(name.name.clone(), (obj, name.span));
@@ -289,7 +325,10 @@ impl Compiler<'_> {
         match v {
             Some((_, Value::Range { start, end, span })) => {
                 if start.value >= end.value || end.value > max {
-                    self.err(Diag::new(*span, "page range must be non-empty and within the limits").help(format!("write A..B with A < B <= {max}")));
+                    self.err(
+                        Diag::new(*span, "page range must be non-empty and within the limits")
+                            .help(format!("write A..B with A < B <= {max}")),
+                    );
                     return None;
                 }
                 Some((start.value as u8, (end.value - start.value) as u8))
@@ -339,11 +378,17 @@ impl Compiler<'_> {
 
     fn setup_stmt(&mut self, s: &Stmt) {
         let Verb::Plain(verb) = &s.verb else {
-            self.err(Diag::new(s.verb.span(), "setup only declares objects").help(format!("setup verbs: {}", SETUP_VERBS.join(", "))));
+            self.err(
+                Diag::new(s.verb.span(), "setup only declares objects")
+                    .help(format!("setup verbs: {}", SETUP_VERBS.join(", "))),
+            );
             return;
         };
         if let Some(b) = &s.bind {
-            self.err(Diag::new(b.span, "setup statements do not bind names with `=`").help("write `disk d0 sectors=64`"));
+            self.err(
+                Diag::new(b.span, "setup statements do not bind names with `=`")
+                    .help("write `disk d0 sectors=64`"),
+            );
         }
         let mut a = Args::new(s);
         let at = s.span;
@@ -357,7 +402,10 @@ impl Compiler<'_> {
                     Some((_, Value::Word(w))) if w.name == "volatile" => true,
                     Some((_, Value::Word(w))) if w.name == "writethrough" => false,
                     Some((k, v)) => {
-                        self.err(Diag::new(k.span.join(v.span()), "expected `cache=volatile` or `cache=writethrough`"));
+                        self.err(Diag::new(
+                            k.span.join(v.span()),
+                            "expected `cache=volatile` or `cache=writethrough`",
+                        ));
                         true
                     }
                 };
@@ -370,7 +418,10 @@ impl Compiler<'_> {
                 let disk = match self.on(&mut a, at, "disk") {
                     Some(Obj::Disk(d)) => d,
                     Some(o) => {
-                        self.err(Diag::new(at, format!("a file system lives on a disk, not on {}", o.what())));
+                        self.err(Diag::new(
+                            at,
+                            format!("a file system lives on a disk, not on {}", o.what()),
+                        ));
                         return;
                     }
                     None => return,
@@ -381,9 +432,13 @@ impl Compiler<'_> {
                 match a.key("type") {
                     Some((_, Value::Word(w))) if w.name == "csumfs" => {}
                     Some((_, Value::Word(w))) if w.name == "ext4like" => {
-                        self.err(Diag::new(w.span, "`ext4like` is not modelled yet").help("use `type=csumfs`"));
+                        self.err(
+                            Diag::new(w.span, "`ext4like` is not modelled yet").help("use `type=csumfs`"),
+                        );
                     }
-                    Some((k, v)) => self.err(Diag::new(k.span.join(v.span()), "unknown file-system type").help("`type=csumfs`")),
+                    Some((k, v)) => self.err(
+                        Diag::new(k.span.join(v.span()), "unknown file-system type").help("`type=csumfs`"),
+                    ),
                     None => self.err(Diag::new(at, "missing `type=csumfs`")),
                 }
                 let stable_writes = match a.key("stable_writes") {
@@ -391,12 +446,20 @@ impl Compiler<'_> {
                     Some((_, Value::Word(w))) if w.name == "yes" => true,
                     Some((_, Value::Word(w))) if w.name == "no" => false,
                     Some((k, v)) => {
-                        self.err(Diag::new(k.span.join(v.span()), "expected `stable_writes=yes` or `stable_writes=no`"));
+                        self.err(Diag::new(
+                            k.span.join(v.span()),
+                            "expected `stable_writes=yes` or `stable_writes=no`",
+                        ));
                         true
                     }
                 };
                 let id = FsId(self.prog.fss.len() as u8);
-                self.prog.fss.push(FsDecl { name: name.name.clone(), disk, ty: FsType::Csumfs, stable_writes });
+                self.prog.fss.push(FsDecl {
+                    name: name.name.clone(),
+                    disk,
+                    ty: FsType::Csumfs,
+                    stable_writes,
+                });
                 self.declare_obj(name, Obj::Fs(id));
             }
             "file" => {
@@ -404,7 +467,10 @@ impl Compiler<'_> {
                 let fs = match self.on(&mut a, at, "file system") {
                     Some(Obj::Fs(f)) => f,
                     Some(o) => {
-                        self.err(Diag::new(at, format!("a file lives on a file system, not on {}", o.what())));
+                        self.err(Diag::new(
+                            at,
+                            format!("a file lives on a file system, not on {}", o.what()),
+                        ));
                         return;
                     }
                     None => return,
@@ -432,8 +498,12 @@ impl Compiler<'_> {
                 self.declare_obj(name, obj);
             }
             other => {
-                let mut d = Diag::new(verb.span, format!("unknown setup object `{other}`")).label("expected an object kind");
-                d = d.help(suggest(other, SETUP_VERBS).unwrap_or_else(|| format!("setup declares: {}", SETUP_VERBS.join(", "))));
+                let mut d = Diag::new(verb.span, format!("unknown setup object `{other}`"))
+                    .label("expected an object kind");
+                d = d.help(
+                    suggest(other, SETUP_VERBS)
+                        .unwrap_or_else(|| format!("setup declares: {}", SETUP_VERBS.join(", "))),
+                );
                 self.err(d);
                 return;
             }
@@ -452,7 +522,10 @@ impl Compiler<'_> {
         };
         if let Some((_, _, prev)) = self.globals.get(&b.name) {
             let (l, _) = self.source.line_col(prev.start);
-            self.err(Diag::new(b.span, format!("`{}` is bound twice", b.name)).help(format!("first bound on line {l}; names are global to the scenario")));
+            self.err(
+                Diag::new(b.span, format!("`{}` is bound twice", b.name))
+                    .help(format!("first bound on line {l}; names are global to the scenario")),
+            );
             return;
         }
         if self.objs.contains_key(&b.name) {
@@ -469,7 +542,10 @@ impl Compiler<'_> {
             Some((id, k, _)) if want.contains(k) => Some(*id),
             Some((_, k, _)) => {
                 let wanted: Vec<_> = want.iter().map(|k| k.what()).collect();
-                self.err(Diag::new(name.span, format!("`{}` is {}, expected {}", name.name, k.what(), wanted.join(" or "))));
+                self.err(Diag::new(
+                    name.span,
+                    format!("`{}` is {}, expected {}", name.name, k.what(), wanted.join(" or ")),
+                ));
                 None
             }
             None => {
@@ -544,7 +620,10 @@ impl Compiler<'_> {
     fn thread(&mut self, name: &str, proc: Option<ProcId>, stmts: &[Stmt], finally: bool) -> ThreadProg {
         let mut t = ThreadProg { name: name.into(), proc, ops: vec![], src: vec![], regs: vec![] };
         if stmts.len() > OPS_PER_THREAD_MAX {
-            self.err(Diag::new(stmts[OPS_PER_THREAD_MAX].span, format!("more than {OPS_PER_THREAD_MAX} statements in one thread")));
+            self.err(Diag::new(
+                stmts[OPS_PER_THREAD_MAX].span,
+                format!("more than {OPS_PER_THREAD_MAX} statements in one thread"),
+            ));
         }
         for s in stmts {
             if let Some(op) = self.stmt(s, &mut t, finally) {
@@ -558,7 +637,10 @@ impl Compiler<'_> {
 
     fn reg(&mut self, s: &Stmt, t: &mut ThreadProg) -> Option<RegId> {
         let Some(b) = &s.bind else {
-            self.err(Diag::new(s.span, format!("`{}` needs a register to read into", verb_text(&s.verb))).help("write `r = ...`"));
+            self.err(
+                Diag::new(s.span, format!("`{}` needs a register to read into", verb_text(&s.verb)))
+                    .help("write `r = ...`"),
+            );
             return None;
         };
         if b.name == "err" {
@@ -577,7 +659,10 @@ impl Compiler<'_> {
         match &s.bind {
             Some(b) => self.globals.get(&b.name).map(|g| g.0),
             None => {
-                self.err(Diag::new(s.span, format!("`{}` must bind a name", verb_text(&s.verb))).help(format!("write `NAME = {what} ...`")));
+                self.err(
+                    Diag::new(s.span, format!("`{}` must bind a name", verb_text(&s.verb)))
+                        .help(format!("write `NAME = {what} ...`")),
+                );
                 None
             }
         }
@@ -602,16 +687,35 @@ impl Compiler<'_> {
             Verb::Plain(v) => {
                 let allowed = if finally { FINALLY_VERBS } else { THREAD_VERBS };
                 if !allowed.contains(&v.name.as_str()) {
-                    let d = if NOT_YET.contains(&v.name.as_str()) || (!finally && FINALLY_VERBS.contains(&v.name.as_str())) || (finally && THREAD_VERBS.contains(&v.name.as_str())) {
+                    let d = if NOT_YET.contains(&v.name.as_str())
+                        || (!finally && FINALLY_VERBS.contains(&v.name.as_str()))
+                        || (finally && THREAD_VERBS.contains(&v.name.as_str()))
+                    {
                         if NOT_YET.contains(&v.name.as_str()) {
-                            Diag::new(v.span, format!("`{}` is part of the language but not modelled in this version", v.name))
+                            Diag::new(
+                                v.span,
+                                format!(
+                                    "`{}` is part of the language but not modelled in this version",
+                                    v.name
+                                ),
+                            )
                         } else {
-                            Diag::new(v.span, format!("`{}` is not allowed {}", v.name, if finally { "in `finally`" } else { "in a thread" }))
-                                .help(format!("allowed here: {}", allowed.join(", ")))
+                            Diag::new(
+                                v.span,
+                                format!(
+                                    "`{}` is not allowed {}",
+                                    v.name,
+                                    if finally { "in `finally`" } else { "in a thread" }
+                                ),
+                            )
+                            .help(format!("allowed here: {}", allowed.join(", ")))
                         }
                     } else {
                         let d = Diag::new(v.span, format!("unknown verb `{}`", v.name)).label("not a verb");
-                        d.help(suggest(&v.name, allowed).unwrap_or_else(|| format!("verbs: {}", allowed.join(", "))))
+                        d.help(
+                            suggest(&v.name, allowed)
+                                .unwrap_or_else(|| format!("verbs: {}", allowed.join(", "))),
+                        )
                     };
                     self.err(d);
                     return None;
@@ -626,7 +730,10 @@ impl Compiler<'_> {
                 let dev = match self.objs.get(&object.name) {
                     Some((Obj::Dev(d), _)) => *d,
                     Some((o, _)) => {
-                        self.err(Diag::new(object.span, format!("`{}` is {}; only devices have methods", object.name, o.what())));
+                        self.err(Diag::new(
+                            object.span,
+                            format!("`{}` is {}; only devices have methods", object.name, o.what()),
+                        ));
                         return None;
                     }
                     None => {
@@ -638,11 +745,18 @@ impl Compiler<'_> {
                 let kind = self.prog.devs[dev.idx()].kind;
                 let methods = if kind == DevKind::Nic { NIC_METHODS } else { DMA_METHODS };
                 if !methods.contains(&method.name.as_str()) {
-                    let d = Diag::new(method.span, format!("`{}` has no method `{}`", object.name, method.name));
-                    self.err(d.help(suggest(&method.name, methods).unwrap_or_else(|| format!("methods: {}", methods.join(", ")))));
+                    let d =
+                        Diag::new(method.span, format!("`{}` has no method `{}`", object.name, method.name));
+                    self.err(
+                        d.help(
+                            suggest(&method.name, methods)
+                                .unwrap_or_else(|| format!("methods: {}", methods.join(", "))),
+                        ),
+                    );
                     return None;
                 }
-                let obj_kinds: &[Kind] = if kind == DevKind::Nic { &[Kind::Mr] } else { &[Kind::Pin, Kind::Mr] };
+                let obj_kinds: &[Kind] =
+                    if kind == DevKind::Nic { &[Kind::Mr] } else { &[Kind::Pin, Kind::Mr] };
                 match method.name.as_str() {
                     "reg_mr" => {
                         self.no_assign(s);
@@ -685,7 +799,10 @@ impl Compiler<'_> {
         let at = s.span;
         let needs_proc = matches!(v.name.as_str(), "mmap" | "store" | "load" | "pin" | "gup");
         if needs_proc && t.proc.is_none() {
-            self.err(Diag::new(v.span, format!("`{}` needs a process", v.name)).help(format!("declare the thread as `thread {} on PROC {{`", t.name)));
+            self.err(
+                Diag::new(v.span, format!("`{}` needs a process", v.name))
+                    .help(format!("declare the thread as `thread {} on PROC {{`", t.name)),
+            );
         }
         if !matches!(v.name.as_str(), "store") {
             self.no_assign(s);
@@ -705,17 +822,26 @@ impl Compiler<'_> {
                 };
                 let (first, pages) = self.range(a.key("pages"), at)?;
                 if a.flag("private") {
-                    self.err(Diag::new(at, "private mappings are not modelled in this version").help("use `shared`"));
+                    self.err(
+                        Diag::new(at, "private mappings are not modelled in this version")
+                            .help("use `shared`"),
+                    );
                     return None;
                 }
                 if !a.flag("shared") {
-                    self.err(Diag::new(at, "say `shared` (private mappings are not modelled in this version)"));
+                    self.err(Diag::new(
+                        at,
+                        "say `shared` (private mappings are not modelled in this version)",
+                    ));
                     return None;
                 }
                 let write = a.flag("write");
                 let fpages = self.prog.files[file.idx()].pages;
                 if first + pages > fpages {
-                    self.err(Diag::new(at, format!("the file has {fpages} page(s); the mapping runs past its end")));
+                    self.err(Diag::new(
+                        at,
+                        format!("the file has {fpages} page(s); the mapping runs past its end"),
+                    ));
                     return None;
                 }
                 Op::Mmap { bind, file, first, pages, write }
@@ -742,7 +868,10 @@ impl Compiler<'_> {
                 let longterm = a.flag("longterm");
                 let foll = if v.name == "pin" { Foll::Pin } else { Foll::Get };
                 if foll == Foll::Get && longterm {
-                    self.err(Diag::new(at, "FOLL_LONGTERM requires FOLL_PIN (is_valid_gup_args)").help("use `pin ... longterm`"));
+                    self.err(
+                        Diag::new(at, "FOLL_LONGTERM requires FOLL_PIN (is_valid_gup_args)")
+                            .help("use `pin ... longterm`"),
+                    );
                 }
                 Op::Gup { bind, map, first, pages, foll, write, longterm }
             }
@@ -767,7 +896,9 @@ impl Compiler<'_> {
                 None => {
                     let names: Vec<&str> = Oracle::ALL.iter().map(|o| o.name()).collect();
                     let d = Diag::new(i.span, format!("unknown oracle `{}`", i.name));
-                    self.err(d.help(suggest(&i.name, &names).unwrap_or_else(|| format!("oracles: {}", names.join(", ")))));
+                    self.err(d.help(
+                        suggest(&i.name, &names).unwrap_or_else(|| format!("oracles: {}", names.join(", "))),
+                    ));
                     return None;
                 }
             },
@@ -777,7 +908,10 @@ impl Compiler<'_> {
                         Some(b) => Cond::Bug(b),
                         None => {
                             let names: Vec<&str> = Bug::ALL.iter().map(|b| b.name()).collect();
-                            self.err(Diag::new(w.span, format!("unknown kernel bug `{}`", w.name)).help(format!("known: {}", names.join(", "))));
+                            self.err(
+                                Diag::new(w.span, format!("unknown kernel bug `{}`", w.name))
+                                    .help(format!("known: {}", names.join(", "))),
+                            );
                             return None;
                         }
                     },
@@ -791,7 +925,10 @@ impl Compiler<'_> {
                     Cond::Torn { file, page }
                 }
                 _ => {
-                    self.err(Diag::new(func.span, format!("unknown condition function `{}`", func.name)).help("`kernel_bug(NAME)` or `torn(F[p])`"));
+                    self.err(
+                        Diag::new(func.span, format!("unknown condition function `{}`", func.name))
+                            .help("`kernel_bug(NAME)` or `torn(F[p])`"),
+                    );
                     return None;
                 }
             },
@@ -822,7 +959,10 @@ impl Compiler<'_> {
                                 Some(e) => Some(e),
                                 None => {
                                     let names: Vec<&str> = Errno::ALL.iter().map(|e| e.name()).collect();
-                                    self.err(Diag::new(w.span, format!("unknown errno `{}`", w.name)).help(format!("known: {}", names.join(", "))));
+                                    self.err(
+                                        Diag::new(w.span, format!("unknown errno `{}`", w.name))
+                                            .help(format!("known: {}", names.join(", "))),
+                                    );
                                     return None;
                                 }
                             },
@@ -833,8 +973,13 @@ impl Compiler<'_> {
                         };
                         return Some(Cond::ErrEq { thread, err });
                     }
-                    let Some(r) = self.prog.threads.get(ti).and_then(|t| t.regs.iter().position(|r| *r == field.name)) else {
-                        self.err(Diag::new(field.span, format!("thread `{}` has no register `{}`", object.name, field.name)));
+                    let Some(r) =
+                        self.prog.threads.get(ti).and_then(|t| t.regs.iter().position(|r| *r == field.name))
+                    else {
+                        self.err(Diag::new(
+                            field.span,
+                            format!("thread `{}` has no register `{}`", object.name, field.name),
+                        ));
                         return None;
                     };
                     let Operand::Number(n) = rhs else {
@@ -844,7 +989,10 @@ impl Compiler<'_> {
                     Cond::RegEq { thread, reg: RegId(r as u8), value: n.value }
                 }
                 _ => {
-                    self.err(Diag::new(*span, "expected `F[p] == B`, `thread.r == V` or `thread.err == ERRNO`"));
+                    self.err(Diag::new(
+                        *span,
+                        "expected `F[p] == B`, `thread.r == V` or `thread.err == ERRNO`",
+                    ));
                     return None;
                 }
             },

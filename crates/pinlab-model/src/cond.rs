@@ -16,16 +16,30 @@ pub enum Cond {
     /// `F[p] == B`: every byte of the page, read after `finally` the way a
     /// `read` would see it (page cache if cached, else disk with checksum
     /// verification; a checksum failure reads as EIO and equals nothing).
-    FileEq { file: FileId, page: u8, byte: u8 },
+    FileEq {
+        file: FileId,
+        page: u8,
+        byte: u8,
+    },
     /// `torn(F[p])`: the page as read mixes sectors of different writes.
     /// Writes are told apart by their fill byte (versions order writes in
     /// time but a device write stamps each sector separately), so two
     /// writes of the same byte count as one.
-    Torn { file: FileId, page: u8 },
+    Torn {
+        file: FileId,
+        page: u8,
+    },
     /// `thread.r == V`: false while the register is unset.
-    RegEq { thread: ThreadId, reg: RegId, value: u64 },
+    RegEq {
+        thread: ThreadId,
+        reg: RegId,
+        value: u64,
+    },
     /// `thread.err == ENAME` (or `== 0` for "no error").
-    ErrEq { thread: ThreadId, err: Option<Errno> },
+    ErrEq {
+        thread: ThreadId,
+        err: Option<Errno>,
+    },
     Not(Box<Cond>),
     And(Box<Cond>, Box<Cond>),
     Or(Box<Cond>, Box<Cond>),

@@ -19,7 +19,8 @@ pub enum Errno {
 }
 
 impl Errno {
-    pub const ALL: [Errno; 6] = [Errno::EFAULT, Errno::EIO, Errno::ENOMEM, Errno::ENOSPC, Errno::EACCES, Errno::EINVAL];
+    pub const ALL: [Errno; 6] =
+        [Errno::EFAULT, Errno::EIO, Errno::ENOMEM, Errno::ENOSPC, Errno::EACCES, Errno::EINVAL];
 
     pub fn name(self) -> &'static str {
         match self {

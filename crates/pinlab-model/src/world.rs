@@ -9,15 +9,15 @@
 use crate::block::disk::Disk;
 use crate::data::{page_fill, PageData};
 use crate::design::Design;
-use crate::mm::gup::PinSet;
 use crate::errno::Errno;
 use crate::fs::csumfs::Csumfs;
+use crate::fs::fsync::FsyncState;
 use crate::fs::fsync::Promise;
 use crate::fs::pagecache::File;
 use crate::fs::writeback::WbState;
-use crate::fs::fsync::FsyncState;
 use crate::ids::*;
 use crate::mm::frame::{Folio, FolioFlags, Memory, Owner};
+use crate::mm::gup::PinSet;
 use crate::mm::vma::Process;
 use crate::oracle::{Bug, Fired, Oracle};
 use crate::program::{Op, Program};
@@ -45,12 +45,20 @@ pub enum OpState {
     /// The current op has not started (or is a one-step op).
     Idle,
     /// GUP in progress: pages acquired so far are in the pin set.
-    Gup { set: PinSetId },
+    Gup {
+        set: PinSetId,
+    },
     /// Unpinning page `page` of a pin set; `stage` is the step within the
     /// page (see `mm::gup`).
-    Unpin { set: PinSetId, page: u8, stage: u8 },
+    Unpin {
+        set: PinSetId,
+        page: u8,
+        stage: u8,
+    },
     /// A device transfer: the next sector to move.
-    Xfer { sector: u8 },
+    Xfer {
+        sector: u8,
+    },
     Writeback(WbState),
     Fsync(FsyncState),
 }
@@ -215,7 +223,8 @@ impl World {
         }
         let f = self.mem.folio(pfn);
         if f.refcount == 0 {
-            let busy = f.mapcount > 0 || f.flags.has(FolioFlags::LOCKED) || f.flags.has(FolioFlags::WRITEBACK);
+            let busy =
+                f.mapcount > 0 || f.flags.has(FolioFlags::LOCKED) || f.flags.has(FolioFlags::WRITEBACK);
             if busy {
                 self.bug(Bug::BadPageFree);
             }
@@ -267,19 +276,33 @@ impl World {
         let tp = cx.prog.thread(t);
         let pc = usize::from(self.threads[t.idx()].pc);
         let Some(op) = tp.ops.get(pc) else { return Step::Finished };
-        if Some(t) == cx.prog.finally_id() && !(0..cx.prog.threads.len()).all(|i| self.thread_done(cx, ThreadId(i as u8))) {
+        if Some(t) == cx.prog.finally_id()
+            && !(0..cx.prog.threads.len()).all(|i| self.thread_done(cx, ThreadId(i as u8)))
+        {
             return Step::Blocked;
         }
         let ran = match *op {
-            Op::Mmap { bind, file, first, pages, write } => Some(self.op_mmap(tp.proc, bind, file, first, pages, write, t)),
+            Op::Mmap { bind, file, first, pages, write } => {
+                Some(self.op_mmap(tp.proc, bind, file, first, pages, write, t))
+            }
             Op::Store { map, page, byte } => self.op_store(cx, t, map, page, byte, tr),
             Op::Load { reg, map, page } => self.op_load(cx, t, reg, map, page, tr),
             Op::Gup { bind, map, first, pages, foll, write, longterm } => {
                 self.op_gup(cx, t, bind, None, map, first, pages, foll, write, longterm, tr)
             }
-            Op::RegMr { bind, dev, map, first, pages, write } => {
-                self.op_gup(cx, t, bind, Some(dev), map, first, pages, crate::program::Foll::Pin, write, true, tr)
-            }
+            Op::RegMr { bind, dev, map, first, pages, write } => self.op_gup(
+                cx,
+                t,
+                bind,
+                Some(dev),
+                map,
+                first,
+                pages,
+                crate::program::Foll::Pin,
+                write,
+                true,
+                tr,
+            ),
             Op::Unpin { pin, dirty } => self.op_unpin(cx, t, pin, dirty, false, tr),
             Op::Dereg { mr, .. } => self.op_unpin(cx, t, mr, true, true, tr),
             Op::DevWrite { dev, obj, page, byte } => self.op_dev_write(cx, t, dev, obj, page, byte, tr),
@@ -300,7 +323,16 @@ impl World {
     /// `do_mmap`: a new VMA in the thread's process. No PTEs yet: pages are
     /// faulted in on first touch.
     #[allow(clippy::too_many_arguments)]
-    fn op_mmap(&mut self, proc: Option<ProcId>, bind: NameId, file: FileId, first: u8, pages: u8, write: bool, t: ThreadId) -> &'static str {
+    fn op_mmap(
+        &mut self,
+        proc: Option<ProcId>,
+        bind: NameId,
+        file: FileId,
+        first: u8,
+        pages: u8,
+        write: bool,
+        t: ThreadId,
+    ) -> &'static str {
         let Some(p) = proc else {
             self.fail(t, Errno::EFAULT, Some(bind));
             return "do_mmap";

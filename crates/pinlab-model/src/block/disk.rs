@@ -14,7 +14,10 @@ pub enum DiskSector {
     Zero,
     Data(SectorData),
     /// A csumfs block pointer: the block holding a file page and its CRC32C.
-    Ptr { block: u16, crc: u32 },
+    Ptr {
+        block: u16,
+        crc: u32,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

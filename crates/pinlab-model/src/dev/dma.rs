@@ -17,7 +17,14 @@ use crate::world::{Binding, Cx, OpState, World};
 
 impl World {
     /// The pinned page a device transfer targets, or why it cannot proceed.
-    fn dev_target(&self, cx: &Cx, dev: DevId, obj: NameId, page: u8, write: bool) -> Result<(PinSetId, usize), Option<Errno>> {
+    fn dev_target(
+        &self,
+        cx: &Cx,
+        dev: DevId,
+        obj: NameId,
+        page: u8,
+        write: bool,
+    ) -> Result<(PinSetId, usize), Option<Errno>> {
         let set = match cx.prog.devs[dev.idx()].kind {
             DevKind::Nic => self.mr_access(obj, write)?,
             // A DMA engine uses whatever PFNs its driver handed it, live or not:
@@ -39,14 +46,30 @@ impl World {
         let pg = self.pinsets[set.idx()].pages[i];
         if self.mem.frames[pg.pfn.idx()].folio.is_none() || self.mem.gen(pg.pfn) != pg.gen {
             self.fire(Oracle::DmaAfterFree);
-            tr.note(|| format!("pfn {} was freed since the pin (generation {} → {})", pg.pfn.0, pg.gen, self.mem.gen(pg.pfn)));
+            tr.note(|| {
+                format!(
+                    "pfn {} was freed since the pin (generation {} → {})",
+                    pg.pfn.0,
+                    pg.gen,
+                    self.mem.gen(pg.pfn)
+                )
+            });
         }
         pg.pfn
     }
 
     /// `n.write MR[p] = B` / `d.write P[p] = B`: DMA one sector per step.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn op_dev_write<T: Tracer>(&mut self, cx: &Cx, t: ThreadId, dev: DevId, obj: NameId, page: u8, byte: u8, tr: &mut T) -> Option<&'static str> {
+    pub(crate) fn op_dev_write<T: Tracer>(
+        &mut self,
+        cx: &Cx,
+        t: ThreadId,
+        dev: DevId,
+        obj: NameId,
+        page: u8,
+        byte: u8,
+        tr: &mut T,
+    ) -> Option<&'static str> {
         let nic = cx.prog.devs[dev.idx()].kind == DevKind::Nic;
         let (set, i) = match self.dev_target(cx, dev, obj, page, true) {
             Ok(x) => x,
@@ -54,7 +77,11 @@ impl World {
             Err(Some(e)) => {
                 tr.note(|| format!("completion error {}", e.name()));
                 self.fail(t, e, None);
-                return Some(if nic { "rdma: remote write rejected by the NIC" } else { "dma: transfer rejected" });
+                return Some(if nic {
+                    "rdma: remote write rejected by the NIC"
+                } else {
+                    "dma: transfer rejected"
+                });
             }
         };
         let sector = match self.threads[t.idx()].op {
@@ -72,12 +99,25 @@ impl World {
         } else {
             self.threads[t.idx()].op = OpState::Xfer { sector: sector + 1 };
         }
-        Some(if nic { "rdma: NIC DMA-writes one sector by PFN" } else { "dma: device writes one sector by PFN" })
+        Some(if nic {
+            "rdma: NIC DMA-writes one sector by PFN"
+        } else {
+            "dma: device writes one sector by PFN"
+        })
     }
 
     /// `r = n.read MR[p]` / `r = d.read P[p]`: DMA the page out in one step.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn op_dev_read<T: Tracer>(&mut self, cx: &Cx, t: ThreadId, reg: RegId, dev: DevId, obj: NameId, page: u8, tr: &mut T) -> Option<&'static str> {
+    pub(crate) fn op_dev_read<T: Tracer>(
+        &mut self,
+        cx: &Cx,
+        t: ThreadId,
+        reg: RegId,
+        dev: DevId,
+        obj: NameId,
+        page: u8,
+        tr: &mut T,
+    ) -> Option<&'static str> {
         let (set, i) = match self.dev_target(cx, dev, obj, page, false) {
             Ok(x) => x,
             Err(None) => return None,

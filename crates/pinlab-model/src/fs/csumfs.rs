@@ -58,7 +58,12 @@ impl Csumfs {
         for f in &prog.files {
             let ptr_first = next_ptr[f.fs.idx()];
             next_ptr[f.fs.idx()] += u16::from(f.pages);
-            w.files.push(File { fs: f.fs, pages: f.pages, ptr_first, cache: vec![None; usize::from(f.pages)] });
+            w.files.push(File {
+                fs: f.fs,
+                pages: f.pages,
+                ptr_first,
+                cache: vec![None; usize::from(f.pages)],
+            });
             for index in 0..f.pages {
                 let fs = &mut w.fss[f.fs.idx()];
                 let block = fs.alloc_block().expect("mkfs checked the space");
@@ -67,7 +72,8 @@ impl Csumfs {
                 for (s, d) in data.iter().enumerate() {
                     disk.media[usize::from(block * SPP) + s] = DiskSector::Data(*d);
                 }
-                disk.media[usize::from(ptr_first + u16::from(index))] = DiskSector::Ptr { block, crc: page_crc(&data) };
+                disk.media[usize::from(ptr_first + u16::from(index))] =
+                    DiskSector::Ptr { block, crc: page_crc(&data) };
             }
         }
         Ok(())
@@ -75,7 +81,8 @@ impl Csumfs {
 
     /// Lowest block neither used nor waiting to be freed.
     pub(crate) fn alloc_block(&mut self) -> Option<u16> {
-        let b = (self.first_data_block..self.blocks).find(|b| (self.used | self.pending_free) & (1 << b) == 0)?;
+        let b =
+            (self.first_data_block..self.blocks).find(|b| (self.used | self.pending_free) & (1 << b) == 0)?;
         self.used |= 1 << b;
         Some(b)
     }
@@ -142,14 +149,25 @@ impl World {
         if actual != Some(crc) {
             self.fire(Oracle::ChecksumError);
             tr.note(|| {
-                format!("CHECKSUM ERROR: f{}[{index}] block {block} stores crc {crc:#010x}, data has {:#010x}", file.0, actual.unwrap_or(0))
+                format!(
+                    "CHECKSUM ERROR: f{}[{index}] block {block} stores crc {crc:#010x}, data has {:#010x}",
+                    file.0,
+                    actual.unwrap_or(0)
+                )
             });
         }
     }
 
     /// One sector write switching the page's pointer and checksum to `block`.
     /// The old block becomes free after the next flush.
-    pub(crate) fn csumfs_commit<T: Tracer>(&mut self, file: FileId, index: u8, block: u16, crc: u32, tr: &mut T) {
+    pub(crate) fn csumfs_commit<T: Tracer>(
+        &mut self,
+        file: FileId,
+        index: u8,
+        block: u16,
+        crc: u32,
+        tr: &mut T,
+    ) {
         let old = self.csumfs_ptr(file, index, false).map(|p| p.0);
         let (d, s) = self.ptr_sector(file, index);
         self.disks[d.idx()].write(s, DiskSector::Ptr { block, crc });

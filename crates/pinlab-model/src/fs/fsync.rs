@@ -2,11 +2,11 @@
 //! memory held when the call started reached the disk.
 
 use crate::data::SectorData;
+use crate::fs::writeback::WbState;
 use crate::ids::*;
 use crate::limits::SECTORS_PER_PAGE;
 use crate::mm::frame::FolioFlags;
 use crate::oracle::Oracle;
-use crate::fs::writeback::WbState;
 use crate::trace::Tracer;
 use crate::world::{Cx, OpState, World};
 
@@ -35,7 +35,13 @@ pub enum FsyncStage {
 impl World {
     /// `fsync F` (`vfs_fsync_range` → `file_write_and_wait_range` → flush) or,
     /// with `file == None`, `sync` over every file (`ksys_sync`).
-    pub(crate) fn op_fsync<T: Tracer>(&mut self, cx: &Cx, t: ThreadId, file: Option<FileId>, tr: &mut T) -> Option<&'static str> {
+    pub(crate) fn op_fsync<T: Tracer>(
+        &mut self,
+        cx: &Cx,
+        t: ThreadId,
+        file: Option<FileId>,
+        tr: &mut T,
+    ) -> Option<&'static str> {
         let (first, last) = match file {
             Some(f) => (f, f),
             None => (FileId(0), FileId(self.files.len().saturating_sub(1) as u8)),
@@ -45,7 +51,8 @@ impl World {
             _ => {
                 let promise = self.promise(first, last);
                 tr.note(|| format!("{} cached page(s) must be durable on return", promise.len()));
-                let st = FsyncState { stage: FsyncStage::Writeback(WbState::new(true, first, last)), promise };
+                let st =
+                    FsyncState { stage: FsyncStage::Writeback(WbState::new(true, first, last)), promise };
                 self.threads[t.idx()].op = OpState::Fsync(st);
                 return Some(if file.is_some() { "vfs_fsync_range" } else { "ksys_sync" });
             }
@@ -107,7 +114,8 @@ impl World {
     pub(crate) fn check_promise<T: Tracer>(&mut self, promise: &[Promise], media: bool, tr: &mut T) {
         for p in promise {
             let disk = self.fss[self.files[p.file.idx()].fs.idx()].disk;
-            let on_disk = self.csumfs_ptr(p.file, p.index, media).and_then(|(b, _)| self.csumfs_block(disk, b, media));
+            let on_disk =
+                self.csumfs_ptr(p.file, p.index, media).and_then(|(b, _)| self.csumfs_block(disk, b, media));
             let lost = match on_disk {
                 None => Some(0),
                 Some(d) => (0..SECTORS_PER_PAGE).find(|&s| d[s].ver < p.vers[s]),
@@ -116,7 +124,10 @@ impl World {
                 self.fire(Oracle::LostWrite);
                 tr.note(|| {
                     let have = on_disk.map_or(0, |d| d[s].ver);
-                    format!("LOST WRITE: f{}[{}] sector {s} on disk is v{have}, promised v{}", p.file.0, p.index, p.vers[s])
+                    format!(
+                        "LOST WRITE: f{}[{}] sector {s} on disk is v{have}, promised v{}",
+                        p.file.0, p.index, p.vers[s]
+                    )
                 });
             }
         }

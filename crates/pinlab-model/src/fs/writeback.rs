@@ -17,9 +17,9 @@
 //! thread itself, so "the device reads the page later" is the flusher's own
 //! steps 5–7, still interleavable with every other thread.
 
+use crate::block::disk::DiskSector;
 use crate::data::page_crc;
 use crate::design::{PinTracking, PinnedWriteback};
-use crate::block::disk::DiskSector;
 use crate::errno::Errno;
 use crate::ids::*;
 use crate::limits::SECTORS_PER_PAGE;
@@ -48,11 +48,29 @@ pub enum WbStage {
     Clean,
     Start,
     /// `src` is the folio itself, or its bounce copy.
-    Csum { src: Pfn, block: u16 },
-    Copy { src: Pfn, block: u16, crc: u32, sector: u8 },
-    Flush { src: Pfn, block: u16, crc: u32 },
-    Commit { src: Pfn, block: u16, crc: u32 },
-    End { src: Pfn },
+    Csum {
+        src: Pfn,
+        block: u16,
+    },
+    Copy {
+        src: Pfn,
+        block: u16,
+        crc: u32,
+        sector: u8,
+    },
+    Flush {
+        src: Pfn,
+        block: u16,
+        crc: u32,
+    },
+    Commit {
+        src: Pfn,
+        block: u16,
+        crc: u32,
+    },
+    End {
+        src: Pfn,
+    },
 }
 
 impl WbState {
@@ -63,7 +81,13 @@ impl WbState {
 
 impl World {
     /// `writeback F`: one WB_SYNC_NONE pass over the file's dirty folios.
-    pub(crate) fn op_writeback<T: Tracer>(&mut self, cx: &Cx, t: ThreadId, file: FileId, tr: &mut T) -> Option<&'static str> {
+    pub(crate) fn op_writeback<T: Tracer>(
+        &mut self,
+        cx: &Cx,
+        t: ThreadId,
+        file: FileId,
+        tr: &mut T,
+    ) -> Option<&'static str> {
         let mut wb = match &self.threads[t.idx()].op {
             OpState::Writeback(wb) => wb.clone(),
             _ => WbState::new(false, file, file),
@@ -115,7 +139,12 @@ impl World {
 
     /// One step of a writeback pass. `None`: blocked, world untouched.
     /// `Some((label, true))`: the pass finished with this step.
-    pub(crate) fn wb_step<T: Tracer>(&mut self, cx: &Cx, wb: &mut WbState, tr: &mut T) -> Option<(&'static str, bool)> {
+    pub(crate) fn wb_step<T: Tracer>(
+        &mut self,
+        cx: &Cx,
+        wb: &mut WbState,
+        tr: &mut T,
+    ) -> Option<(&'static str, bool)> {
         match wb.stage {
             WbStage::Lock => {
                 let Some((file, page, pfn)) = self.wb_next_dirty(wb) else {
@@ -136,7 +165,10 @@ impl World {
                     return Some(("folio_lock", false));
                 }
                 self.folio_mut(pfn).flags.clear(FolioFlags::LOCKED);
-                Some(("folio_lock; under writeback, skipped (WB_SYNC_NONE) + folio_unlock", self.wb_advance(wb)))
+                Some((
+                    "folio_lock; under writeback, skipped (WB_SYNC_NONE) + folio_unlock",
+                    self.wb_advance(wb),
+                ))
             }
             WbStage::WaitWriteback => {
                 if self.folio(self.wb_pfn(wb)).flags.has(FolioFlags::WRITEBACK) {
@@ -151,7 +183,10 @@ impl World {
                     // Another pass cleaned it; it has been written or is
                     // being written (`continue_unlock`).
                     self.folio_mut(pfn).flags.clear(FolioFlags::LOCKED);
-                    return Some(("folio_clear_dirty_for_io: already clean, folio_unlock", self.wb_advance(wb)));
+                    return Some((
+                        "folio_clear_dirty_for_io: already clean, folio_unlock",
+                        self.wb_advance(wb),
+                    ));
                 }
                 let n = self.folio_mkclean(pfn);
                 self.folio_mut(pfn).flags.clear(FolioFlags::DIRTY);
@@ -186,7 +221,12 @@ impl World {
                     self.folio_mark_dirty(pfn);
                 }
                 wb.stage = WbStage::Csum { src, block };
-                tr.note(|| format!("block {block}{}", if bounce { format!(", snapshot in bounce pfn {}", src.0) } else { String::new() }));
+                tr.note(|| {
+                    format!(
+                        "block {block}{}",
+                        if bounce { format!(", snapshot in bounce pfn {}", src.0) } else { String::new() }
+                    )
+                });
                 Some((
                     if bounce {
                         "bounce: copy write-pinned folio to a bounce frame, keep PG_dirty; folio_start_writeback + folio_unlock"
@@ -207,7 +247,9 @@ impl World {
                 let disk = self.fss[self.files[wb.file.idx()].fs.idx()].disk;
                 let s = block * SECTORS_PER_PAGE as u16 + u16::from(sector);
                 self.disks[disk.idx()].write(s, DiskSector::Data(data));
-                tr.note(|| format!("sector {s} (block {block}.{sector}) = {:#04x} (v{})", data.byte, data.ver));
+                tr.note(|| {
+                    format!("sector {s} (block {block}.{sector}) = {:#04x} (v{})", data.byte, data.ver)
+                });
                 wb.stage = if usize::from(sector) + 1 == SECTORS_PER_PAGE {
                     WbStage::Flush { src, block, crc }
                 } else {
@@ -238,7 +280,13 @@ impl World {
 
     /// Writing the folio failed before I/O: `folio_redirty_for_writepage`,
     /// unlock, go on with the next folio.
-    fn wb_redirty<T: Tracer>(&mut self, wb: &mut WbState, pfn: Pfn, e: Errno, tr: &mut T) -> (&'static str, bool) {
+    fn wb_redirty<T: Tracer>(
+        &mut self,
+        wb: &mut WbState,
+        pfn: Pfn,
+        e: Errno,
+        tr: &mut T,
+    ) -> (&'static str, bool) {
         self.folio_mark_dirty(pfn);
         self.folio_mut(pfn).flags.clear(FolioFlags::LOCKED);
         tr.note(|| format!("{}: page stays dirty", e.name()));

@@ -35,7 +35,14 @@ pub(crate) enum Access {
 impl World {
     /// One step of `handle_mm_fault` for `vpn` of process `p`, or `Ready` if no
     /// fault is needed.
-    pub(crate) fn fault_in<T: Tracer>(&mut self, cx: &Cx, p: ProcId, vpn: u16, write: bool, tr: &mut T) -> Access {
+    pub(crate) fn fault_in<T: Tracer>(
+        &mut self,
+        cx: &Cx,
+        p: ProcId,
+        vpn: u16,
+        write: bool,
+        tr: &mut T,
+    ) -> Access {
         let Some(vma) = self.procs[p.idx()].vma(vpn).copied() else { return Access::Err(Errno::EFAULT) };
         if write && !vma.write {
             return Access::Err(Errno::EFAULT);
@@ -66,7 +73,8 @@ impl World {
             Some(pte) if write && !pte.writable => {
                 let f = self.folio(pte.pfn);
                 let fs = &cx.prog.fss[cx.prog.files[vma.file.idx()].fs.idx()];
-                if f.flags.has(FolioFlags::LOCKED) || (fs.stable_writes && f.flags.has(FolioFlags::WRITEBACK)) {
+                if f.flags.has(FolioFlags::LOCKED) || (fs.stable_writes && f.flags.has(FolioFlags::WRITEBACK))
+                {
                     return Access::Blocked;
                 }
                 self.folio_mark_dirty(pte.pfn);
@@ -74,7 +82,9 @@ impl World {
                 e.writable = true;
                 e.dirty = true;
                 tr.note(|| format!("pfn {} dirty, PTE writable", pte.pfn.0));
-                Access::Faulted("do_page_mkwrite → csumfs_page_mkwrite (folio_lock, folio_wait_stable, folio_mark_dirty)")
+                Access::Faulted(
+                    "do_page_mkwrite → csumfs_page_mkwrite (folio_lock, folio_wait_stable, folio_mark_dirty)",
+                )
             }
             Some(pte) => Access::Ready(pte.pfn),
         }
@@ -102,7 +112,15 @@ impl World {
 
     /// `store X[p] = B`: fault as needed, then fill the page through a
     /// writable, now dirty PTE.
-    pub(crate) fn op_store<T: Tracer>(&mut self, cx: &Cx, t: ThreadId, map: NameId, page: u8, byte: u8, tr: &mut T) -> Option<&'static str> {
+    pub(crate) fn op_store<T: Tracer>(
+        &mut self,
+        cx: &Cx,
+        t: ThreadId,
+        map: NameId,
+        page: u8,
+        byte: u8,
+        tr: &mut T,
+    ) -> Option<&'static str> {
         let (p, vpn) = match self.user_page(cx, t, map, page) {
             Ok(x) => x,
             Err(None) => return None,
@@ -130,7 +148,15 @@ impl World {
     }
 
     /// `r = load X[p]`: fault as needed, then read the page.
-    pub(crate) fn op_load<T: Tracer>(&mut self, cx: &Cx, t: ThreadId, reg: RegId, map: NameId, page: u8, tr: &mut T) -> Option<&'static str> {
+    pub(crate) fn op_load<T: Tracer>(
+        &mut self,
+        cx: &Cx,
+        t: ThreadId,
+        reg: RegId,
+        map: NameId,
+        page: u8,
+        tr: &mut T,
+    ) -> Option<&'static str> {
         let (p, vpn) = match self.user_page(cx, t, map, page) {
             Ok(x) => x,
             Err(None) => return None,

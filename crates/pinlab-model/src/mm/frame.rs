@@ -89,7 +89,14 @@ pub struct Folio {
 
 impl Folio {
     pub fn new(owner: Owner) -> Folio {
-        Folio { refcount: 1, mapcount: 0, pincount: 0, write_pincount: 0, flags: FolioFlags::default(), owner }
+        Folio {
+            refcount: 1,
+            mapcount: 0,
+            pincount: 0,
+            write_pincount: 0,
+            flags: FolioFlags::default(),
+            owner,
+        }
     }
 }
 

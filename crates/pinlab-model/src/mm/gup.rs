@@ -205,7 +205,15 @@ impl World {
     /// - `UnpinDirtyLock` (`unpin_user_pages_dirty_lock`): `folio_test_dirty`;
     ///   if clean, `folio_lock`, then `folio_mark_dirty` + `folio_unlock`;
     ///   then `gup_put_folio`.
-    pub(crate) fn op_unpin<T: Tracer>(&mut self, cx: &Cx, t: ThreadId, pin: NameId, dirty: bool, mr: bool, tr: &mut T) -> Option<&'static str> {
+    pub(crate) fn op_unpin<T: Tracer>(
+        &mut self,
+        cx: &Cx,
+        t: ThreadId,
+        pin: NameId,
+        dirty: bool,
+        mr: bool,
+        tr: &mut T,
+    ) -> Option<&'static str> {
         let (set, page, stage) = match self.threads[t.idx()].op {
             OpState::Unpin { set, page, stage } => (set, page, stage),
             _ => {
@@ -262,7 +270,13 @@ impl World {
             (true, DirtyUnpin::UnpinDirtyLock, 0) => {
                 let was_dirty = self.folio(pg.pfn).flags.has(FolioFlags::DIRTY);
                 next(self, if was_dirty { 3 } else { 1 });
-                tr.note(|| format!("pfn {} is {}", pg.pfn.0, if was_dirty { "dirty: skip the lock" } else { "clean" }));
+                tr.note(|| {
+                    format!(
+                        "pfn {} is {}",
+                        pg.pfn.0,
+                        if was_dirty { "dirty: skip the lock" } else { "clean" }
+                    )
+                });
                 "unpin_user_pages_dirty_lock: folio_test_dirty"
             }
             (true, d, 2) => {

@@ -1,0 +1,355 @@
+//! `pinlab run`, `pinlab trace` and `pinlab designs`: loading scenarios,
+//! exploring them, and printing herd-like reports, stories and JSON.
+
+use crate::{EXIT_BAD_INPUT, EXIT_FAIL, EXIT_INCOMPLETE, EXIT_PASS};
+use indicatif::{ProgressBar, ProgressStyle};
+use pinlab_explore::{explore, replay, Config, Report, Schedule, Story, Verdict};
+use pinlab_litmus::{load, Source};
+use pinlab_model::cond::Cond;
+use pinlab_model::design::{Design, PROFILES};
+use pinlab_model::program::{CondKind, Program};
+use pinlab_model::{Cx, World};
+use serde::Serialize;
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+
+/// Read and compile a scenario; on failure print the diagnostics (fancy on a
+/// terminal, plain `file:line:col: error: ...` otherwise) and return the exit code.
+pub fn load_path(path: &Path, plain: bool) -> Result<Program, u8> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        eprintln!("pinlab: error: cannot read {}: {e}", path.display());
+        EXIT_BAD_INPUT
+    })?;
+    load_text(&path.display().to_string(), &text, plain)
+}
+
+pub fn load_text(name: &str, text: &str, plain: bool) -> Result<Program, u8> {
+    load(&Source::new(name, text)).map_err(|d| {
+        if plain {
+            eprint!("{}", d.to_plain());
+        } else {
+            eprintln!("{:?}", miette::Report::new(d));
+        }
+        EXIT_BAD_INPUT
+    })
+}
+
+/// One scenario explored under one design.
+pub struct Outcome {
+    pub report: Report,
+    pub init: World,
+}
+
+pub fn check(
+    prog: &Program,
+    design: &Design,
+    max_states: Option<u64>,
+    stop: &AtomicBool,
+    show_progress: bool,
+) -> Outcome {
+    let cx = Cx { prog, design };
+    let init = World::new(prog).expect("the compiler checked the machine can be built");
+    let bar = if show_progress { ProgressBar::new_spinner() } else { ProgressBar::hidden() };
+    bar.set_style(ProgressStyle::with_template("{spinner} {msg}").expect("static template"));
+    let label = format!("{} / {}", prog.name, design.name);
+    let progress = |n: u64| bar.set_message(format!("{label}: {n} states"));
+    let cfg = Config { max_states, stop: Some(stop), progress: Some(&progress) };
+    let report = explore(&cx, &init, &cfg);
+    bar.finish_and_clear();
+    Outcome { report, init }
+}
+
+/// Index of the condition a trace explains by default: the first that fails.
+pub fn first_failing(r: &Report) -> Option<usize> {
+    r.conds.iter().position(|c| !c.holds)
+}
+
+/// The schedule that best explains condition `i`: for `forbid ORACLE`, the
+/// shortest run to the step where the oracle first fired; otherwise the
+/// condition's witness.
+pub fn explaining_schedule(prog: &Program, r: &Report, i: usize) -> Option<Schedule> {
+    let c = &prog.conds[i];
+    if let (CondKind::Forbid, Cond::Oracle(o), false) = (c.kind, &c.cond, r.conds[i].holds) {
+        if let Some((_, s)) = r.fired.iter().find(|(f, _)| f == o) {
+            return Some(s.clone());
+        }
+    }
+    r.conds[i].witness.clone()
+}
+
+#[derive(Serialize)]
+pub struct JsonCond {
+    pub kind: &'static str,
+    pub text: String,
+    pub holds: bool,
+    pub implicit: bool,
+}
+
+#[derive(Serialize)]
+pub struct JsonResult {
+    pub test: String,
+    pub file: String,
+    pub design: String,
+    pub verdict: &'static str,
+    pub complete: bool,
+    pub conditions: Vec<JsonCond>,
+    pub oracles_fired: Vec<&'static str>,
+    pub states: u64,
+    pub transitions: u64,
+    pub final_states: u64,
+    pub elapsed_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Story>,
+}
+
+pub fn kind_word(k: CondKind) -> &'static str {
+    match k {
+        CondKind::Forbid => "forbid",
+        CondKind::Exists => "exists",
+        CondKind::Always => "always",
+    }
+}
+
+pub fn json_result(file: &str, prog: &Program, design: &Design, o: &Outcome) -> JsonResult {
+    let r = &o.report;
+    let trace = first_failing(r).and_then(|i| {
+        let s = explaining_schedule(prog, r, i)?;
+        replay(&Cx { prog, design }, &o.init, &s).ok().map(|(story, _)| story)
+    });
+    JsonResult {
+        test: prog.name.clone(),
+        file: file.to_string(),
+        design: design.name.clone(),
+        verdict: r.verdict().word(),
+        complete: r.complete,
+        conditions: prog
+            .conds
+            .iter()
+            .zip(&r.conds)
+            .map(|(c, res)| JsonCond {
+                kind: kind_word(c.kind),
+                text: c.text.clone(),
+                holds: res.holds,
+                implicit: c.implicit,
+            })
+            .collect(),
+        oracles_fired: r.fired.iter().map(|(o, _)| o.name()).collect(),
+        states: r.states,
+        transitions: r.transitions,
+        final_states: r.finals,
+        elapsed_ms: (r.elapsed_ms * 1000.0).round() / 1000.0,
+        trace,
+    }
+}
+
+/// The herd-like text report of one scenario under one design.
+pub fn text_report(file: &str, prog: &Program, design: &Design, o: &Outcome, timings: bool) -> String {
+    let r = &o.report;
+    let mut s = String::new();
+    let verdict = match r.verdict() {
+        Verdict::Pass => "Ok",
+        Verdict::Fail => "No",
+        Verdict::Unknown => "Unknown (incomplete)",
+    };
+    s += &format!("Test {} ({file}) under {}: {verdict}\n", prog.name, design.name);
+    if let Some(doc) = &prog.doc {
+        s += &format!("  \"{doc}\"\n");
+    }
+    for (i, (c, res)) in prog.conds.iter().zip(&r.conds).enumerate() {
+        let cond = format!("{} {}{}", kind_word(c.kind), c.text, if c.implicit { " (implicit)" } else { "" });
+        let status = match (c.kind, res.holds) {
+            (CondKind::Exists, true) => "holds (witnessed)".to_string(),
+            (_, true) if !res.decided => "holds so far".to_string(),
+            (_, true) => "holds".to_string(),
+            (CondKind::Exists, false) if !res.decided => "no witness found so far".to_string(),
+            (CondKind::Exists, false) => "fails: no execution satisfies it".to_string(),
+            (_, false) => {
+                format!("fails: see `pinlab trace {file} --design {} --cond {}`", design.name, i + 1)
+            }
+        };
+        s += &format!("  {cond:<34} {status}\n");
+    }
+    let fired: Vec<_> = r.fired.iter().map(|(o, _)| o.name()).collect();
+    s += &format!("  oracles fired: {}\n", if fired.is_empty() { "none".into() } else { fired.join(", ") });
+    s += &format!("  states {}  transitions {}  final states {}\n", r.states, r.transitions, r.finals);
+    if !r.complete {
+        s += "  INCOMPLETE: exploration stopped early (limit or Ctrl-C); verdicts cover the part explored\n";
+    }
+    if timings {
+        let rate = r.states as f64 / (r.elapsed_ms / 1e3).max(1e-9);
+        s += &format!("  time {:.1} ms  ({:.0} states/s)\n", r.elapsed_ms, rate);
+    }
+    s
+}
+
+pub fn run(
+    files: &[std::path::PathBuf],
+    designs: &[Design],
+    json: bool,
+    timings: bool,
+    max_states: Option<u64>,
+    stop: &AtomicBool,
+) -> u8 {
+    let mut code = EXIT_PASS;
+    let mut results = Vec::new();
+    let progress = !json && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    for f in files {
+        let prog = match load_path(f, json || !std::io::IsTerminal::is_terminal(&std::io::stderr())) {
+            Ok(p) => p,
+            Err(c) => {
+                code = code.max(c);
+                continue;
+            }
+        };
+        let name = f.display().to_string();
+        for d in designs {
+            let o = check(&prog, d, max_states, stop, progress);
+            match o.report.verdict() {
+                Verdict::Fail => code = code.max(EXIT_FAIL),
+                Verdict::Unknown if code == EXIT_PASS => code = EXIT_INCOMPLETE,
+                _ => {}
+            }
+            if json {
+                results.push(json_result(&name, &prog, d, &o));
+            } else {
+                println!("{}", text_report(&name, &prog, d, &o, timings));
+            }
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&results).expect("serialisable"));
+    }
+    code
+}
+
+pub fn trace(
+    file: &Path,
+    design: &Design,
+    cond: Option<usize>,
+    json: bool,
+    max_states: Option<u64>,
+    stop: &AtomicBool,
+) -> u8 {
+    let prog = match load_path(file, json || !std::io::IsTerminal::is_terminal(&std::io::stderr())) {
+        Ok(p) => p,
+        Err(c) => return c,
+    };
+    let o =
+        check(&prog, design, max_states, stop, !json && std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    let r = &o.report;
+    let i = match cond {
+        Some(n) if n >= 1 && n <= prog.conds.len() => n - 1,
+        Some(n) => {
+            eprintln!("pinlab: error: --cond {n}: the scenario has {} condition(s)", prog.conds.len());
+            return EXIT_BAD_INPUT;
+        }
+        None => match first_failing(r) {
+            Some(i) => i,
+            None => {
+                println!("{}: every condition holds under {}; nothing to trace", prog.name, design.name);
+                return if r.complete { EXIT_PASS } else { EXIT_INCOMPLETE };
+            }
+        },
+    };
+    let c = &prog.conds[i];
+    let what = format!("{} {}", kind_word(c.kind), c.text);
+    let Some(sched) = explaining_schedule(&prog, r, i) else {
+        println!(
+            "{}: `{what}` {} under {} and has no witness execution",
+            prog.name,
+            if r.conds[i].holds { "holds" } else { "fails" },
+            design.name
+        );
+        return if r.conds[i].holds { EXIT_PASS } else { EXIT_FAIL };
+    };
+    let cx = Cx { prog: &prog, design };
+    let (story, _) = match replay(&cx, &o.init, &sched) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("pinlab: internal error: witness does not replay: {e}");
+            return EXIT_FAIL;
+        }
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&story).expect("serialisable"));
+    } else {
+        let verdict = match (c.kind, r.conds[i].holds) {
+            (CondKind::Exists, true) => "is witnessed by this execution",
+            (CondKind::Forbid, false) => "is violated by this execution",
+            (CondKind::Always, false) => "is violated by this execution",
+            _ => "is illustrated by this execution",
+        };
+        println!("{} under {}: `{what}` {verdict} ({} steps)", prog.name, design.name, story.steps.len());
+        print!("{}", render_story(&story));
+    }
+    if r.conds[i].holds {
+        EXIT_PASS
+    } else {
+        EXIT_FAIL
+    }
+}
+
+/// A story as text: one line per step, details indented below it.
+pub fn render_story(story: &Story) -> String {
+    let tw = story.steps.iter().map(|s| s.thread.chars().count()).max().unwrap_or(0);
+    let sw = story.steps.iter().map(|s| s.stmt.chars().count()).max().unwrap_or(0);
+    let mut s = String::new();
+    s += &format!("schedule {}  (thread numbers in declaration order; finally runs last)\n", story.schedule);
+    for st in &story.steps {
+        let fired = if st.fired.is_empty() {
+            String::new()
+        } else {
+            format!("   <== {}", st.fired.join(", ").to_uppercase())
+        };
+        s += &format!("{:>4}  {:<tw$}  {:<sw$}  {}{fired}\n", st.step, st.thread, st.stmt, st.kernel);
+        for n in st.notes.iter().chain(&st.changes) {
+            s += &format!("{:>4}  {:<tw$}  {:<sw$}    · {n}\n", "", "", "");
+        }
+    }
+    let end = if story.end.starts_with("stopped") && story.steps.last().is_some_and(|s| !s.fired.is_empty()) {
+        "stopped at the step where the oracle fired"
+    } else {
+        &story.end
+    };
+    s += &format!("end: {end}\n");
+    s
+}
+
+pub fn designs(name: Option<&str>) -> u8 {
+    match name {
+        None => {
+            println!("Design profiles (pinlab designs NAME explains one):\n");
+            for p in PROFILES {
+                println!("  {:<12} {}", p.name, p.summary);
+            }
+            println!("\nKnobs: pin_tracking (none|bias|exact), pinned_writeback (ignore|bounce),");
+            println!("       dirty_unpin (set-page-dirty-lock|unpin-dirty-lock), refuse_longterm_file_write_pin (bool)");
+            EXIT_PASS
+        }
+        Some(n) => match PROFILES.iter().find(|p| p.name == n) {
+            Some(p) => {
+                let d = p.design();
+                println!("{}: {}\n  from: {}\n", p.name, p.summary, p.origin);
+                println!(
+                    "  pin_tracking                    {}",
+                    serde_json::to_string(&d.pin_tracking).expect("enum").trim_matches('"')
+                );
+                println!(
+                    "  pinned_writeback                {}",
+                    serde_json::to_string(&d.pinned_writeback).expect("enum").trim_matches('"')
+                );
+                println!(
+                    "  dirty_unpin                     {}",
+                    serde_json::to_string(&d.dirty_unpin).expect("enum").trim_matches('"')
+                );
+                println!("  refuse_longterm_file_write_pin  {}", d.refuse_longterm_file_write_pin);
+                EXIT_PASS
+            }
+            None => {
+                let names: Vec<_> = PROFILES.iter().map(|p| p.name).collect();
+                eprintln!("pinlab: error: unknown design `{n}`; known: {}", names.join(", "));
+                EXIT_BAD_INPUT
+            }
+        },
+    }
+}

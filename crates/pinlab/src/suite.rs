@@ -1,0 +1,210 @@
+//! `pinlab compare`: the verdict matrix, scenarios × designs.
+//!
+//! Without a directory it runs the suite built into the binary (the
+//! repository's `litmus/` at build time), so `cargo run --release -- compare`
+//! works from anywhere.
+
+use crate::report::{check, json_result, load_path, load_text, JsonResult};
+use crate::{Format, EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_PASS};
+use include_dir::{include_dir, Dir};
+use pinlab_model::cond::Cond;
+use pinlab_model::design::Design;
+use pinlab_model::program::{CondKind, Program};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Mutex;
+use std::time::Instant;
+
+static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../../litmus");
+
+/// Scenario name (path relative to the suite root, without `.litmus`) and program.
+fn load_suite(dir: Option<&Path>) -> Result<Vec<(String, Program)>, u8> {
+    let plain = !std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut out = Vec::new();
+    let mut bad = false;
+    match dir {
+        None => {
+            let mut files = Vec::new();
+            collect_builtin(&BUILTIN, &mut files);
+            files.sort_by(|a, b| a.0.cmp(&b.0));
+            for (path, text) in files {
+                match load_text(&format!("<builtin>/litmus/{path}"), &text, plain) {
+                    Ok(p) => out.push((path.trim_end_matches(".litmus").to_string(), p)),
+                    Err(_) => bad = true,
+                }
+            }
+        }
+        Some(d) => {
+            let mut files = Vec::new();
+            collect_fs(d, &mut files).map_err(|e| {
+                eprintln!("pinlab: error: cannot read {}: {e}", d.display());
+                EXIT_BAD_INPUT
+            })?;
+            files.sort();
+            for f in files {
+                let rel = f.strip_prefix(d).unwrap_or(&f).display().to_string();
+                match load_path(&f, plain) {
+                    Ok(p) => out.push((rel.trim_end_matches(".litmus").to_string(), p)),
+                    Err(_) => bad = true,
+                }
+            }
+        }
+    }
+    if bad {
+        return Err(EXIT_BAD_INPUT);
+    }
+    if out.is_empty() {
+        eprintln!("pinlab: error: no .litmus files found");
+        return Err(EXIT_BAD_INPUT);
+    }
+    Ok(out)
+}
+
+fn collect_builtin(d: &Dir<'static>, out: &mut Vec<(String, String)>) {
+    for f in d.files() {
+        if f.path().extension().is_some_and(|e| e == "litmus") {
+            out.push((f.path().display().to_string(), f.contents_utf8().unwrap_or("").to_string()));
+        }
+    }
+    for sub in d.dirs() {
+        collect_builtin(sub, out);
+    }
+}
+
+fn collect_fs(d: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for e in std::fs::read_dir(d)? {
+        let p = e?.path();
+        if p.is_dir() {
+            collect_fs(&p, out)?;
+        } else if p.extension().is_some_and(|e| e == "litmus") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// What a cell shows: the conditions that failed, oracles by name.
+fn failures(prog: &Program, r: &JsonResult) -> Vec<String> {
+    prog.conds
+        .iter()
+        .zip(&r.conditions)
+        .filter(|(_, c)| !c.holds)
+        .map(|(c, _)| match (&c.kind, &c.cond) {
+            (CondKind::Forbid, Cond::Oracle(o)) => o.name().to_string(),
+            _ => format!("{} {}", crate::report::kind_word(c.kind), c.text),
+        })
+        .collect()
+}
+
+pub fn compare(
+    dir: Option<&Path>,
+    designs: &[Design],
+    format: Format,
+    timings: bool,
+    max_states: Option<u64>,
+    stop: &AtomicBool,
+) -> u8 {
+    let start = Instant::now();
+    let suite = match load_suite(dir) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let jobs: Vec<(usize, usize)> =
+        (0..suite.len()).flat_map(|s| (0..designs.len()).map(move |d| (s, d))).collect();
+    let results: Vec<Mutex<Option<JsonResult>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len());
+    std::thread::scope(|sc| {
+        for _ in 0..workers {
+            sc.spawn(|| loop {
+                let j = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(&(s, d)) = jobs.get(j) else { break };
+                let (name, prog) = &suite[s];
+                let o = check(prog, &designs[d], max_states, stop, false);
+                *results[j].lock().expect("no panics while holding") =
+                    Some(json_result(name, prog, &designs[d], &o));
+            });
+        }
+    });
+    let results: Vec<JsonResult> =
+        results.into_iter().map(|m| m.into_inner().expect("lock").expect("every job ran")).collect();
+    let complete = results.iter().all(|r| r.complete);
+    let cell = |s: usize, d: usize| &results[s * designs.len() + d];
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&results).expect("serialisable")),
+        Format::Text | Format::Markdown => {
+            let md = format == Format::Markdown;
+            let tty = !md && std::io::IsTerminal::is_terminal(&std::io::stdout());
+            let mut rows: Vec<Vec<String>> = Vec::new();
+            let mut header = vec!["scenario".to_string()];
+            header.extend(designs.iter().map(|d| d.name.clone()));
+            for (s, (name, prog)) in suite.iter().enumerate() {
+                let mut row = vec![name.clone()];
+                for d in 0..designs.len() {
+                    let r = cell(s, d);
+                    let f = failures(prog, r);
+                    let mut t =
+                        if f.is_empty() { "✓".to_string() } else { format!("✗ {}", f.join(", ")) };
+                    if !r.complete {
+                        t.push_str(" (incomplete)");
+                    }
+                    row.push(t);
+                }
+                rows.push(row);
+            }
+            let widths: Vec<usize> = (0..header.len())
+                .map(|c| {
+                    rows.iter().map(|r| r[c].chars().count()).chain([header[c].len()]).max().unwrap_or(0)
+                })
+                .collect();
+            let line = |cells: &[String], colour: bool| -> String {
+                let parts: Vec<String> = cells
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        let pad = " ".repeat(widths[i] - c.chars().count());
+                        let painted = if colour && i > 0 {
+                            if c.starts_with('✓') {
+                                format!("\x1b[32m{c}\x1b[0m")
+                            } else {
+                                format!("\x1b[31m{c}\x1b[0m")
+                            }
+                        } else {
+                            c.clone()
+                        };
+                        format!("{painted}{pad}")
+                    })
+                    .collect();
+                if md {
+                    format!("| {} |", parts.join(" | "))
+                } else {
+                    parts.join("  ").trim_end().to_string()
+                }
+            };
+            println!("{}", line(&header, false));
+            if md {
+                let seps: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+                println!("| {} |", seps.join(" | "));
+            }
+            for r in &rows {
+                println!("{}", line(r, tty));
+            }
+            let pass: usize = results.iter().filter(|r| r.verdict == "pass").count();
+            println!(
+                "\n{} scenario(s) × {} design(s): {pass} cell(s) pass, {} fail",
+                suite.len(),
+                designs.len(),
+                results.len() - pass
+            );
+            if timings {
+                let states: u64 = results.iter().map(|r| r.states).sum();
+                println!("{states} states explored in {:.2} s wall time", start.elapsed().as_secs_f64());
+            }
+        }
+    }
+    if !complete {
+        EXIT_INCOMPLETE
+    } else {
+        EXIT_PASS
+    }
+}

@@ -1,0 +1,137 @@
+//! The command line as scripts see it: exit codes, JSON fields, determinism.
+
+use std::process::{Command, Output};
+
+const SEED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../litmus/seed/rdma-writeback.litmus");
+
+fn pinlab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pinlab")).args(args).output().expect("pinlab runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("utf-8 output")
+}
+
+/// Mask the one field that is allowed to differ between runs.
+fn mask_elapsed(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(m) => {
+            if m.contains_key("elapsed_ms") {
+                m.insert("elapsed_ms".into(), 0.into());
+            }
+            m.values_mut().for_each(mask_elapsed);
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(mask_elapsed),
+        _ => {}
+    }
+}
+
+#[test]
+fn seed_fails_under_4_19_and_passes_under_bounce_with_json_contract() {
+    let o = pinlab(&["run", SEED, "--design", "linux-4.19", "--json"]);
+    assert_eq!(o.status.code(), Some(1), "a failing expectation exits 1");
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let r = &v[0];
+    assert_eq!(r["test"], "seed-rdma-writeback");
+    assert_eq!(r["design"], "linux-4.19");
+    assert_eq!(r["verdict"], "fail");
+    for field in ["states", "transitions", "elapsed_ms"] {
+        assert!(r[field].is_number(), "{field} missing");
+    }
+    let failed: Vec<&str> = r["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["holds"] == false)
+        .map(|c| c["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["checksum_error", "lost_write"]);
+    let trace = r["trace"]["steps"].as_array().expect("a failing run carries its trace");
+    assert!(trace.iter().any(|s| s["fired"].as_array().unwrap().iter().any(|f| f == "checksum_error")));
+    assert!(
+        trace.iter().all(|s| !s["kernel"].as_str().unwrap().is_empty()),
+        "every step names a kernel function"
+    );
+
+    let o = pinlab(&["run", SEED, "--design", "bounce", "--json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v[0]["verdict"], "pass");
+    assert!(v[0].get("trace").is_none());
+}
+
+#[test]
+fn same_command_twice_gives_identical_output() {
+    let a = pinlab(&["run", SEED, "--design", "all"]);
+    let b = pinlab(&["run", SEED, "--design", "all"]);
+    assert!(!a.stdout.is_empty());
+    assert_eq!(a.stdout, b.stdout, "text output must be byte-identical");
+    let t1 = pinlab(&["trace", SEED, "--design", "linux-4.19"]);
+    let t2 = pinlab(&["trace", SEED, "--design", "linux-4.19"]);
+    assert_eq!(t1.stdout, t2.stdout);
+    let mut j1: serde_json::Value = serde_json::from_slice(&pinlab(&["run", SEED, "--json"]).stdout).unwrap();
+    let mut j2: serde_json::Value = serde_json::from_slice(&pinlab(&["run", SEED, "--json"]).stdout).unwrap();
+    mask_elapsed(&mut j1);
+    mask_elapsed(&mut j2);
+    assert_eq!(j1, j2);
+}
+
+#[test]
+fn trace_tells_the_race_naming_kernel_functions() {
+    let o = pinlab(&["trace", SEED, "--design", "linux-4.19"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    // The device write lands after writeback cleaned and checksummed the page.
+    let pos = |needle: &str| out.find(needle).unwrap_or_else(|| panic!("`{needle}` missing from\n{out}"));
+    assert!(pos("folio_mkclean") < pos("crc32c of the folio"));
+    assert!(pos("crc32c of the folio") < pos("rdma: NIC DMA-writes"));
+    assert!(out.contains("<== CHECKSUM_ERROR"));
+}
+
+#[test]
+fn bad_input_exits_2_with_file_line_col() {
+    let dir = std::env::temp_dir().join(format!("pinlab-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("bad.litmus");
+    std::fs::write(&f, "litmus bad\nsetup {\n  process p\n}\nthread a on p {\n  stor x\n}\n").unwrap();
+    let o = pinlab(&["run", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("bad.litmus:6:3"), "{err}");
+    assert!(err.contains("did you mean `store`?"), "{err}");
+    let o = pinlab(&["run", SEED, "--design", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = pinlab(&["run", "/nonexistent.litmus"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn max_states_stops_early_and_says_so() {
+    let o = pinlab(&["run", SEED, "--design", "bounce", "--max-states", "1000", "--json"]);
+    assert_eq!(o.status.code(), Some(3), "incomplete without a failure exits 3");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["complete"], false);
+    assert!(v[0]["states"].as_u64().unwrap() <= 1000);
+}
+
+#[test]
+fn designs_lists_profiles() {
+    let o = pinlab(&["designs"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    for d in ["linux-4.19", "linux-6.x", "bounce"] {
+        assert!(out.contains(d));
+    }
+    let o = pinlab(&["designs", "bounce"]);
+    assert!(stdout(&o).contains("pinned_writeback                bounce"));
+}
+
+#[test]
+fn compare_prints_the_matrix_of_the_builtin_suite() {
+    let o = pinlab(&["compare", "--designs", "linux-6.x,bounce", "--format", "markdown"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    assert!(out.starts_with("| scenario"), "{out}");
+    let row = out.lines().find(|l| l.contains("seed/rdma-writeback")).expect("seed row");
+    assert!(row.contains("✗ exists f[0] == 0x22") && row.contains("✓"), "{row}");
+}
