@@ -10,7 +10,7 @@
 //! where nothing can move although some thread has not finished: then the
 //! `deadlock` oracle fires and the state is final.
 
-use crate::fingerprint::fingerprint;
+use crate::fingerprint::Fingerprinter;
 use crate::schedule::Schedule;
 use pinlab_model::ids::ThreadId;
 use pinlab_model::oracle::Oracle;
@@ -119,7 +119,8 @@ pub fn explore(cx: &Cx, init: &World, cfg: &Config) -> Report {
     let mut seen: FxHashMap<u128, u32> = FxHashMap::default();
     let mut nodes = vec![Node { parent: 0, thread: ThreadId(0) }];
     let mut queue = VecDeque::new();
-    seen.insert(fingerprint(init), 0);
+    let mut fp = Fingerprinter::default();
+    seen.insert(fp.fingerprint(init), 0);
     queue.push_back((init.clone(), 0u32));
 
     // Per condition: whether some final state satisfied it / violated it,
@@ -146,12 +147,15 @@ pub fn explore(cx: &Cx, init: &World, cfg: &Config) -> Report {
         let mut moved = false;
         for t in 0..n_threads {
             let t = ThreadId(t as u8);
+            if !w.may_run(cx, t) {
+                continue;
+            }
             let mut next = w.clone();
             if let Step::Ran(_) = next.step(cx, t, &mut NoTrace) {
                 moved = true;
                 transitions += 1;
-                let fp = fingerprint(&next);
-                if seen.contains_key(&fp) {
+                let key = fp.fingerprint(&next);
+                if seen.contains_key(&key) {
                     continue;
                 }
                 if cfg.max_states.is_some_and(|m| nodes.len() as u64 >= m) {
@@ -160,7 +164,7 @@ pub fn explore(cx: &Cx, init: &World, cfg: &Config) -> Report {
                 }
                 let id = nodes.len() as u32;
                 nodes.push(Node { parent: node, thread: t });
-                seen.insert(fp, id);
+                seen.insert(key, id);
                 for o in next.fired().new_since(w.fired()) {
                     if !fired.iter().any(|(f, _)| *f == o) {
                         fired.push((o, id));

@@ -177,6 +177,17 @@ impl World {
         usize::from(self.threads[t.idx()].pc) >= cx.prog.thread(t).ops.len()
     }
 
+    /// Whether stepping `t` could do anything: it has not finished and, for
+    /// `finally`, every other thread has. A cheap filter that spares the
+    /// explorer a clone; `step` still decides.
+    pub fn may_run(&self, cx: &Cx, t: ThreadId) -> bool {
+        if self.thread_done(cx, t) {
+            return false;
+        }
+        Some(t) != cx.prog.finally_id()
+            || (0..cx.prog.threads.len()).all(|i| self.thread_done(cx, ThreadId(i as u8)))
+    }
+
     /// Every thread, `finally` included, has finished.
     pub fn all_done(&self, cx: &Cx) -> bool {
         (0..self.threads.len()).all(|t| self.thread_done(cx, ThreadId(t as u8)))

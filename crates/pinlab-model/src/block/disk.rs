@@ -5,6 +5,8 @@
 //! the cache first, as the device itself would serve them.
 
 use crate::data::SectorData;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 /// What a sector holds. csumfs uses one sector per block pointer, so a
 /// pointer and the checksum it carries are switched by one atomic sector write.
@@ -20,17 +22,59 @@ pub enum DiskSector {
     },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// The media change only at a flush (or on a write-through disk), far less
+/// often than the world is cloned and hashed, so they are shared
+/// copy-on-write between worlds and carry a digest computed when they
+/// change: cloning a disk copies a pointer, hashing it hashes 8 bytes.
+#[derive(Clone, Debug)]
 pub struct Disk {
     pub volatile: bool,
-    pub media: Vec<DiskSector>,
+    media: Arc<Vec<DiskSector>>,
+    media_digest: u64,
     /// Written but not yet durable, sorted by sector.
     pub cache: Vec<(u16, DiskSector)>,
 }
 
+impl PartialEq for Disk {
+    fn eq(&self, o: &Disk) -> bool {
+        self.volatile == o.volatile
+            && self.media_digest == o.media_digest
+            && self.cache == o.cache
+            && (Arc::ptr_eq(&self.media, &o.media) || self.media == o.media)
+    }
+}
+
+impl Eq for Disk {}
+
+impl Hash for Disk {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.volatile.hash(h);
+        self.media_digest.hash(h);
+        self.cache.hash(h);
+    }
+}
+
+fn digest(media: &[DiskSector]) -> u64 {
+    let mut h = rustc_hash::FxHasher::default();
+    media.hash(&mut h);
+    h.finish()
+}
+
 impl Disk {
     pub fn new(sectors: u16, volatile: bool) -> Disk {
-        Disk { volatile, media: vec![DiskSector::Zero; usize::from(sectors)], cache: Vec::new() }
+        let media = vec![DiskSector::Zero; usize::from(sectors)];
+        Disk { volatile, media_digest: digest(&media), media: Arc::new(media), cache: Vec::new() }
+    }
+
+    /// The durable contents.
+    pub fn media(&self) -> &[DiskSector] {
+        &self.media
+    }
+
+    /// Change the media directly (mkfs), keeping the digest current.
+    pub fn update_media(&mut self, f: impl FnOnce(&mut Vec<DiskSector>)) {
+        f(Arc::make_mut(&mut self.media));
+        self.media_digest = digest(&self.media);
     }
 
     /// A sector as a read would return it now.
@@ -48,7 +92,7 @@ impl Disk {
 
     pub fn write(&mut self, sector: u16, data: DiskSector) {
         if !self.volatile {
-            self.media[usize::from(sector)] = data;
+            self.update_media(|m| m[usize::from(sector)] = data);
             return;
         }
         match self.cache.binary_search_by_key(&sector, |e| e.0) {
@@ -59,9 +103,15 @@ impl Disk {
 
     /// Make every cached write durable.
     pub fn flush(&mut self) {
-        for (s, d) in self.cache.drain(..) {
-            self.media[usize::from(s)] = d;
+        if self.cache.is_empty() {
+            return;
         }
+        let cache = std::mem::take(&mut self.cache);
+        self.update_media(|m| {
+            for (s, d) in cache {
+                m[usize::from(s)] = d;
+            }
+        });
     }
 
     /// Power loss: the volatile cache is gone.
@@ -91,6 +141,25 @@ mod tests {
         disk.flush();
         disk.crash();
         assert_eq!((disk.read(3), disk.read(1)), (d(2), d(3)));
+    }
+
+    #[test]
+    fn equal_contents_hash_equal_whatever_the_history() {
+        use std::hash::BuildHasher;
+        let h = |d: &Disk| rustc_hash::FxBuildHasher.hash_one(d);
+        let mut a = Disk::new(8, true);
+        let mut b = Disk::new(8, true);
+        a.write(1, d(1));
+        a.flush();
+        b.write(1, d(2));
+        b.write(1, d(1));
+        b.flush();
+        assert_eq!(a, b);
+        assert_eq!(h(&a), h(&b));
+        b.write(2, d(3));
+        b.flush();
+        assert_ne!(a, b);
+        assert_ne!(h(&a), h(&b));
     }
 
     #[test]

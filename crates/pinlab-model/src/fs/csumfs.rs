@@ -68,12 +68,13 @@ impl Csumfs {
                 let fs = &mut w.fss[f.fs.idx()];
                 let block = fs.alloc_block().expect("mkfs checked the space");
                 let data = page_fill(f.fill, 0);
-                let disk = &mut w.disks[fs.disk.idx()];
-                for (s, d) in data.iter().enumerate() {
-                    disk.media[usize::from(block * SPP) + s] = DiskSector::Data(*d);
-                }
-                disk.media[usize::from(ptr_first + u16::from(index))] =
-                    DiskSector::Ptr { block, crc: page_crc(&data) };
+                w.disks[fs.disk.idx()].update_media(|media| {
+                    for (s, d) in data.iter().enumerate() {
+                        media[usize::from(block * SPP) + s] = DiskSector::Data(*d);
+                    }
+                    media[usize::from(ptr_first + u16::from(index))] =
+                        DiskSector::Ptr { block, crc: page_crc(&data) };
+                });
             }
         }
         Ok(())
