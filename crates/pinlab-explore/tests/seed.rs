@@ -55,8 +55,8 @@ fn linux_6_x_refuses_the_long_term_write_pin() {
     let h = holds(&prog, &r);
     // Safe, but only because the NIC never gets the page: reg_mr fails with
     // EFAULT, so the device's data can never reach the file.
-    assert_eq!(h[0].1, true);
-    assert_eq!(h[1].1, true);
+    assert!(h[0].1, "checksum_error must hold");
+    assert!(h[1].1, "lost_write must hold");
     assert_eq!(h[2], ("f[0] == 0x22".into(), false));
     assert_eq!(r.verdict(), Verdict::Fail);
 }
