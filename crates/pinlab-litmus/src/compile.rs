@@ -477,12 +477,15 @@ impl Compiler<'_> {
                 };
                 let pages = a.key("pages").map(|(_, v)| v);
                 let pages = self.number(pages, at, "`pages=N`", FILE_PAGES_MAX as u64).unwrap_or(1) as u8;
+                if pages == 0 {
+                    self.err(Diag::new(at, "a file needs at least one page").help("write `pages=1` or more"));
+                }
                 let fill = match a.key("fill") {
                     Some((_, v)) => self.byte(Some(v), at).unwrap_or(0),
                     None => 0,
                 };
                 let id = FileId(self.prog.files.len() as u8);
-                self.prog.files.push(FileDecl { name: name.name.clone(), fs, pages: pages.max(1), fill });
+                self.prog.files.push(FileDecl { name: name.name.clone(), fs, pages: pages.max(1), fill }); // max(1): keep compiling after the error above
                 self.declare_obj(name, Obj::File(id));
             }
             "process" | "nic" | "dma" => {
@@ -549,8 +552,25 @@ impl Compiler<'_> {
                 None
             }
             None => {
-                let d = self.unknown(name, "name");
-                self.err(d.help("bind it first, e.g. `m = mmap f pages=0..1 shared write`"));
+                // Suggest only names of the kind the statement needs.
+                let same_kind: Vec<&str> = self
+                    .globals
+                    .iter()
+                    .filter(|(_, g)| want.contains(&g.1))
+                    .map(|(n, _)| n.as_str())
+                    .collect();
+                let d = Diag::new(name.span, format!("unknown name `{}`", name.name)).label("never bound");
+                let d = if let Some(h) = suggest(&name.name, &same_kind) {
+                    d.help(h)
+                } else {
+                    let example = match want[0] {
+                        Kind::Map => "`m = mmap f pages=0..1 shared write`",
+                        Kind::Pin => "`pg = pin m pages=0..1 write`",
+                        Kind::Mr => "`mr = n.reg_mr m pages=0..1 write`",
+                    };
+                    d.help(format!("bind it first, e.g. {example}"))
+                };
+                self.err(d);
                 None
             }
         }

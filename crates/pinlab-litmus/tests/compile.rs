@@ -300,15 +300,11 @@ fn setup_sizes_are_required() {
 }
 
 #[test]
-fn a_file_of_zero_pages_is_silently_one_page() {
-    // Current behaviour, reported as a diagnostic to add: `pages=0` is
-    // accepted and the file gets one page (filled with `fill`), so a
-    // mapping of page 0 of an "empty" file compiles and works.
-    let p = ok(
-        "litmus t\nsetup {\n  disk d0 sectors=64\n  fs fs0 on d0 type=csumfs\n  file f on fs0 pages=0\n  \
-         process p\n}\nthread a on p {\n  m = mmap f pages=0..1 shared write\n}\n",
+fn a_file_of_zero_pages_is_an_error() {
+    assert_eq!(
+        errs("litmus t\nsetup {\n  disk d0 sectors=64\n  fs fs0 on d0 type=csumfs\n  file f on fs0 pages=0\n}\n"),
+        "t.litmus:5:3: error: a file needs at least one page (help: write `pages=1` or more)\n"
     );
-    assert_eq!(p.files[0].pages, 1);
 }
 
 #[test]
@@ -332,13 +328,13 @@ fn unknown_names_files_and_processes() {
     let text = with_setup(
         "thread a on p {\n  m = mmap f pages=0..2 shared write\n  store mm[0] = 0x11\n  fsync g\n  unpin q\n}\n",
     );
-    // `mm` is one edit from `m`, yet no "did you mean" is offered: the
-    // generic hint replaces it (reported as a diagnostic to improve).
+    // A near miss gets a suggestion; otherwise the hint shows how to bind
+    // the kind of object the statement needs.
     assert_eq!(
         errs(&text),
-        "t.litmus:11:9: error: unknown name `mm` (help: bind it first, e.g. `m = mmap f pages=0..1 shared write`)\n\
+        "t.litmus:11:9: error: unknown name `mm` (help: did you mean `m`?)\n\
          t.litmus:12:9: error: unknown file `g` (help: did you mean `f`?)\n\
-         t.litmus:13:9: error: unknown name `q` (help: bind it first, e.g. `m = mmap f pages=0..1 shared write`)\n"
+         t.litmus:13:9: error: unknown name `q` (help: bind it first, e.g. `pg = pin m pages=0..1 write`)\n"
     );
     assert_eq!(
         errs(&with_setup("thread a on pp {\n  fsync f\n}\n")),
