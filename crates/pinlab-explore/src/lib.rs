@@ -14,5 +14,5 @@ pub mod search;
 pub mod story;
 
 pub use schedule::Schedule;
-pub use search::{explore, CondResult, Config, Report, Verdict};
+pub use search::{explore, CondResult, Config, PinTestCounts, Report, Verdict};
 pub use story::{replay, Story, StoryStep};

@@ -61,7 +61,17 @@ pub struct Report {
     /// Oracles that fired in some execution, with a shortest schedule to the
     /// step where each first fired.
     pub fired: Vec<(Oracle, Schedule)>,
+    /// How often, over all transitions explored, the design consulted its
+    /// pin test, and how often the answer disagreed with the ghost count.
+    pub pin_tests: PinTestCounts,
     pub elapsed_ms: f64,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PinTestCounts {
+    pub consulted: u64,
+    pub false_positives: u64,
+    pub false_negatives: u64,
 }
 
 /// The scenario's verdict under one design.
@@ -129,6 +139,7 @@ pub fn explore(cx: &Cx, init: &World, cfg: &Config) -> Report {
     let mut unsat: Vec<Option<u32>> = vec![None; cx.prog.conds.len()];
     let mut fired: Vec<(Oracle, u32)> = Vec::new();
     let mut transitions = 0u64;
+    let mut pin_tests = PinTestCounts::default();
     let mut finals = 0u64;
     let mut complete = true;
 
@@ -151,9 +162,13 @@ pub fn explore(cx: &Cx, init: &World, cfg: &Config) -> Report {
                 continue;
             }
             let mut next = w.clone();
+            next.stats = Default::default();
             if let Step::Ran(_) = next.step(cx, t, &mut NoTrace) {
                 moved = true;
                 transitions += 1;
+                pin_tests.consulted += u64::from(next.stats.pin_tests);
+                pin_tests.false_positives += u64::from(next.stats.false_positives);
+                pin_tests.false_negatives += u64::from(next.stats.false_negatives);
                 let key = fp.fingerprint(&next);
                 if seen.contains_key(&key) {
                     continue;
@@ -219,6 +234,7 @@ pub fn explore(cx: &Cx, init: &World, cfg: &Config) -> Report {
         complete,
         conds,
         fired: fired.into_iter().map(|(o, n)| (o, schedule_of(&nodes, n))).collect(),
+        pin_tests,
         elapsed_ms: start.elapsed().as_secs_f64() * 1e3,
     }
 }

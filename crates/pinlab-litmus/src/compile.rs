@@ -17,24 +17,27 @@ use std::collections::HashMap;
 
 /// Verbs of the language (DESIGN.md) that this version does not model yet.
 /// They are reported as such, not as unknown.
-const NOT_YET: &[&str] = &[
+const NOT_YET: &[&str] = &["write", "read", "truncate", "dio_write", "dio_read", "drop_caches", "scrub"];
+
+const THREAD_VERBS: &[&str] = &[
+    "mmap",
     "munmap",
-    "fork",
     "madvise",
+    "fork",
     "exit",
-    "write",
-    "read",
-    "truncate",
-    "dio_write",
-    "dio_read",
+    "store",
+    "load",
+    "pin",
+    "gup",
+    "unpin",
+    "put",
+    "fsync",
+    "writeback",
+    "sync",
     "reclaim",
     "migrate",
-    "drop_caches",
-    "scrub",
+    "lookup",
 ];
-
-const THREAD_VERBS: &[&str] =
-    &["mmap", "store", "load", "pin", "gup", "unpin", "put", "fsync", "writeback", "sync"];
 const FINALLY_VERBS: &[&str] = &["sync", "crash", "recover"];
 const SETUP_VERBS: &[&str] = &["disk", "fs", "file", "process", "nic", "dma"];
 const NIC_METHODS: &[&str] = &["reg_mr", "dereg", "write", "read"];
@@ -121,6 +124,7 @@ pub fn compile(source: &Source, sc: &ast::Scenario) -> Result<Program, Diags> {
     for th in &sc.threads {
         for s in &th.body.stmts {
             c.declare_bind(s);
+            c.declare_fork(s);
         }
     }
     let mut thread_names: HashMap<&str, Span> = HashMap::new();
@@ -453,8 +457,22 @@ impl Compiler<'_> {
                         true
                     }
                 };
+                let private = match a.key("private") {
+                    None => PrivateData::None,
+                    Some((_, Value::Word(w))) if w.name == "none" => PrivateData::None,
+                    Some((_, Value::Word(w))) if w.name == "ref" => PrivateData::Ref,
+                    Some((_, Value::Word(w))) if w.name == "noref" => PrivateData::NoRef,
+                    Some((k, v)) => {
+                        self.err(Diag::new(
+                            k.span.join(v.span()),
+                            "expected `private=none`, `ref` or `noref`",
+                        ));
+                        PrivateData::None
+                    }
+                };
                 let id = FsId(self.prog.fss.len() as u8);
                 self.prog.fss.push(FsDecl {
+                    private,
                     name: name.name.clone(),
                     disk,
                     ty: FsType::Csumfs,
@@ -491,7 +509,7 @@ impl Compiler<'_> {
             "process" | "nic" | "dma" => {
                 let Some(name) = self.setup_obj(a.next(), at, &verb.name) else { return };
                 let obj = if verb.name == "process" {
-                    self.prog.procs.push(name.name.clone());
+                    self.prog.procs.push(ProcDecl { name: name.name.clone(), forked: false });
                     Obj::Proc(ProcId(self.prog.procs.len() as u8 - 1))
                 } else {
                     let kind = if verb.name == "nic" { DevKind::Nic } else { DevKind::Dma };
@@ -515,6 +533,20 @@ impl Compiler<'_> {
     }
 
     /// Record a global name bound by a thread statement.
+    /// `fork CHILD` creates process CHILD; threads may be declared `on` it.
+    fn declare_fork(&mut self, s: &Stmt) {
+        let Verb::Plain(v) = &s.verb else { return };
+        if v.name != "fork" {
+            return;
+        }
+        let Some(Arg::Value(Value::Word(child))) = s.args.first() else { return };
+        if self.objs.contains_key(&child.name) {
+            return; // reported where the fork is compiled
+        }
+        self.prog.procs.push(ProcDecl { name: child.name.clone(), forked: true });
+        self.declare_obj(child, Obj::Proc(ProcId(self.prog.procs.len() as u8 - 1)));
+    }
+
     fn declare_bind(&mut self, s: &Stmt) {
         let Some(b) = &s.bind else { return };
         let kind = match &s.verb {
@@ -817,7 +849,10 @@ impl Compiler<'_> {
 
     fn plain(&mut self, v: &Ident, s: &Stmt, a: &mut Args, t: &mut ThreadProg) -> Option<Op> {
         let at = s.span;
-        let needs_proc = matches!(v.name.as_str(), "mmap" | "store" | "load" | "pin" | "gup");
+        let needs_proc = matches!(
+            v.name.as_str(),
+            "mmap" | "munmap" | "madvise" | "fork" | "exit" | "store" | "load" | "pin" | "gup" | "migrate"
+        );
         if needs_proc && t.proc.is_none() {
             self.err(
                 Diag::new(v.span, format!("`{}` needs a process", v.name))
@@ -833,38 +868,38 @@ impl Compiler<'_> {
         Some(match v.name.as_str() {
             "mmap" => {
                 let bind = self.bound(s, "mmap")?;
-                let file = match a.next() {
-                    Some(Value::Word(w)) if w.name == "anon" => {
-                        self.err(Diag::new(w.span, "anonymous memory is not modelled in this version"));
-                        return None;
-                    }
-                    other => self.file(other, at)?,
+                let backing = match a.next() {
+                    Some(Value::Word(w)) if w.name == "anon" => Backing::Anon,
+                    other => Backing::File(self.file(other, at)?),
                 };
                 let (first, pages) = self.range(a.key("pages"), at)?;
-                if a.flag("private") {
+                let shared = match (a.flag("shared"), a.flag("private")) {
+                    (true, false) => true,
+                    (false, true) => false,
+                    _ => {
+                        self.err(Diag::new(at, "say exactly one of `shared` or `private`"));
+                        return None;
+                    }
+                };
+                if shared && backing == Backing::Anon {
                     self.err(
-                        Diag::new(at, "private mappings are not modelled in this version")
-                            .help("use `shared`"),
+                        Diag::new(at, "shared anonymous memory is not modelled in this version")
+                            .help("use `private`"),
                     );
                     return None;
                 }
-                if !a.flag("shared") {
-                    self.err(Diag::new(
-                        at,
-                        "say `shared` (private mappings are not modelled in this version)",
-                    ));
-                    return None;
-                }
                 let write = a.flag("write");
-                let fpages = self.prog.files[file.idx()].pages;
-                if first + pages > fpages {
-                    self.err(Diag::new(
-                        at,
-                        format!("the file has {fpages} page(s); the mapping runs past its end"),
-                    ));
-                    return None;
+                if let Backing::File(file) = backing {
+                    let fpages = self.prog.files[file.idx()].pages;
+                    if first + pages > fpages {
+                        self.err(Diag::new(
+                            at,
+                            format!("the file has {fpages} page(s); the mapping runs past its end"),
+                        ));
+                        return None;
+                    }
                 }
-                Op::Mmap { bind, file, first, pages, write }
+                Op::Mmap { bind, backing, first, pages, shared, write }
             }
             "store" => {
                 let (map, page) = self.indexed(a.next(), at, &[Kind::Map])?;
@@ -899,6 +934,51 @@ impl Compiler<'_> {
                 let pin = self.plain_name(a.next(), at, &[Kind::Pin])?;
                 let dirty = a.flag("dirty");
                 Op::Unpin { pin, dirty }
+            }
+            "munmap" => Op::Munmap { map: self.plain_name(a.next(), at, &[Kind::Map])? },
+            "madvise" => {
+                let map = self.plain_name(a.next(), at, &[Kind::Map])?;
+                if !a.flag("dontfork") {
+                    self.err(Diag::new(at, "only `madvise X dontfork` is modelled"));
+                    return None;
+                }
+                Op::MadviseDontfork { map }
+            }
+            "fork" => {
+                let child = match a.next() {
+                    Some(Value::Word(w)) => match self.objs.get(&w.name) {
+                        Some((Obj::Proc(p), _)) if self.prog.procs[p.idx()].forked => *p,
+                        _ => {
+                            let d = Diag::new(w.span, format!("`{}` already exists", w.name));
+                            self.err(d.help("`fork CHILD` names a new process, used by no other statement"));
+                            return None;
+                        }
+                    },
+                    _ => {
+                        self.err(Diag::new(at, "`fork` needs the child's name: `fork CHILD`"));
+                        return None;
+                    }
+                };
+                Op::Fork { child }
+            }
+            "exit" => Op::Exit,
+            "reclaim" => Op::Reclaim,
+            "migrate" => {
+                let (map, page) = self.indexed(a.next(), at, &[Kind::Map])?;
+                Op::Migrate { map, page }
+            }
+            "lookup" => {
+                let (file, page) = match a.next() {
+                    Some(Value::Index { base, index, span }) => {
+                        self.file_page(&Operand::Index { base: base.clone(), index: *index, span: *span })?
+                    }
+                    other => {
+                        let sp = other.map_or(at, |v| v.span());
+                        self.err(Diag::new(sp, "expected `lookup F[page]`"));
+                        return None;
+                    }
+                };
+                Op::Lookup { file, page }
             }
             "fsync" => Op::Fsync { file: self.file(a.next(), at)? },
             "writeback" => Op::Writeback { file: self.file(a.next(), at)? },

@@ -8,7 +8,7 @@ use pinlab_model::errno::Errno;
 use pinlab_model::ids::*;
 use pinlab_model::limits::FRAMES_MAX;
 use pinlab_model::oracle::{Bug, Oracle};
-use pinlab_model::program::{CondKind, DevKind, Foll, FsType, Op, Program};
+use pinlab_model::program::{Backing, CondKind, DevKind, Foll, FsType, Op, ProcDecl, Program};
 use proptest::prelude::*;
 
 const SEED: &str = include_str!("../../../litmus/seed/rdma-writeback.litmus");
@@ -63,7 +63,7 @@ fn seed_compiles_to_the_expected_program() {
         (p.files[0].name.as_str(), p.files[0].fs, p.files[0].pages, p.files[0].fill),
         ("f", FsId(0), 2, 0xAA)
     );
-    assert_eq!(p.procs, vec!["p"]);
+    assert_eq!(p.procs, vec![ProcDecl { name: "p".into(), forked: false }]);
     assert_eq!(p.devs.len(), 1);
     assert_eq!((p.devs[0].name.as_str(), p.devs[0].kind), ("n", DevKind::Nic));
     assert_eq!(p.names, vec!["m", "mr"]);
@@ -79,7 +79,7 @@ fn seed_compiles_to_the_expected_program() {
     assert_eq!(
         p.threads[0].ops,
         vec![
-            Op::Mmap { bind: m, file: f, first: 0, pages: 2, write: true },
+            Op::Mmap { bind: m, backing: Backing::File(f), first: 0, pages: 2, shared: true, write: true },
             Op::RegMr { bind: mr, dev, map: m, first: 0, pages: 1, write: true },
             Op::Store { map: m, page: 0, byte: 0x11 },
             Op::Fsync { file: f },
@@ -160,7 +160,14 @@ exists reg.err == EFAULT
     assert_eq!(
         p.threads[0].ops,
         vec![
-            Op::Mmap { bind: m, file: FileId(0), first: 0, pages: 2, write: true },
+            Op::Mmap {
+                bind: m,
+                backing: Backing::File(FileId(0)),
+                first: 0,
+                pages: 2,
+                shared: true,
+                write: true
+            },
             Op::Load { reg: RegId(0), map: m, page: 1 },
             Op::Gup { bind: pp, map: m, first: 0, pages: 2, foll: Foll::Pin, write: true, longterm: true },
             Op::Gup { bind: g, map: m, first: 1, pages: 1, foll: Foll::Get, write: false, longterm: false },
@@ -261,7 +268,7 @@ fn unknown_verb_without_a_near_miss_lists_the_verbs() {
     assert_eq!(
         errs(&with_setup("thread a on p {\n  frob f\n}\n")),
         "t.litmus:10:3: error: unknown verb `frob` \
-         (help: verbs: mmap, store, load, pin, gup, unpin, put, fsync, writeback, sync)\n"
+         (help: verbs: mmap, munmap, madvise, fork, exit, store, load, pin, gup, unpin, put, fsync, writeback, sync, reclaim, migrate, lookup)\n"
     );
 }
 
@@ -396,16 +403,28 @@ fn store_in_a_thread_without_a_process() {
 #[test]
 fn verbs_of_the_language_not_modelled_yet() {
     assert_eq!(
-        errs(&with_setup("thread a on p {\n  fork c\n}\n")),
-        "t.litmus:10:3: error: `fork` is part of the language but not modelled in this version\n"
+        errs(&with_setup("thread a on p {\n  truncate f pages=1\n}\n")),
+        "t.litmus:10:3: error: `truncate` is part of the language but not modelled in this version\n"
     );
     assert_eq!(
-        errs(&with_setup("thread a on p {\n  m = mmap anon pages=0..1 private write\n}\n")),
-        "t.litmus:10:12: error: anonymous memory is not modelled in this version\n"
+        errs(&with_setup("thread a on p {\n  m = mmap anon pages=0..1 shared write\n}\n")),
+        "t.litmus:10:3: error: shared anonymous memory is not modelled in this version (help: use `private`)\n"
     );
     assert_eq!(
         errs(&with_setup("thread a on p {\n  m = mmap f pages=0..2 write\n}\n")),
-        "t.litmus:10:3: error: say `shared` (private mappings are not modelled in this version)\n"
+        "t.litmus:10:3: error: say exactly one of `shared` or `private`\n"
+    );
+}
+
+#[test]
+fn fork_creates_a_process_threads_can_run_on() {
+    let p = ok(&with_setup("thread a on p {\n  fork c\n}\nthread b on c {\n  exit\n}\n"));
+    assert_eq!(p.procs[1], ProcDecl { name: "c".into(), forked: true });
+    assert_eq!(p.threads[1].proc, Some(ProcId(1)));
+    assert_eq!(p.threads[0].ops, [Op::Fork { child: ProcId(1) }]);
+    assert_eq!(
+        errs(&with_setup("thread a on p {\n  fork p\n}\n")),
+        "t.litmus:10:8: error: `p` already exists (help: `fork CHILD` names a new process, used by no other statement)\n"
     );
 }
 
@@ -415,7 +434,7 @@ fn verbs_in_the_wrong_block() {
     assert_eq!(
         errs(&text),
         "t.litmus:10:3: error: `crash` is not allowed in a thread \
-         (help: allowed here: mmap, store, load, pin, gup, unpin, put, fsync, writeback, sync)\n\
+         (help: allowed here: mmap, munmap, madvise, fork, exit, store, load, pin, gup, unpin, put, fsync, writeback, sync, reclaim, migrate, lookup)\n\
          t.litmus:12:11: error: `store` is not allowed in `finally` (help: allowed here: sync, crash, recover)\n"
     );
 }
@@ -468,7 +487,7 @@ fn unknown_oracle_suggests_the_nearest() {
     assert_eq!(
         errs(&with_setup("thread a on p {\n  fsync f\n}\nforbid kernel_bug(oops)\n")),
         "t.litmus:12:19: error: unknown kernel bug `oops` \
-         (help: known: refcount_underflow, pin_underflow, bad_page_free)\n"
+         (help: known: refcount_underflow, pin_underflow, bad_page_free, pin_overflow)\n"
     );
     assert_eq!(
         errs(&with_setup("thread a on p {\n  fsync f\n}\nexists f[2] == 0x11\n")),
@@ -480,7 +499,7 @@ fn unknown_oracle_suggests_the_nearest() {
 fn unknown_errno() {
     assert_eq!(
         errs(&with_setup("thread a on p {\n  fsync f\n}\nexists a.err == EFAULTY\n")),
-        "t.litmus:12:17: error: unknown errno `EFAULTY` (help: known: EFAULT, EIO, ENOMEM, ENOSPC, EACCES, EINVAL)\n"
+        "t.litmus:12:17: error: unknown errno `EFAULTY` (help: known: EFAULT, EIO, ENOMEM, ENOSPC, EACCES, EINVAL, EBUSY, EAGAIN)\n"
     );
 }
 

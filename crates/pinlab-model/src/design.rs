@@ -1,33 +1,41 @@
 //! Designs: the knobs that distinguish the proposals of the 2018 debate, and
 //! the named profiles that set them.
 //!
-//! The modelled kernel consults only these knobs; it never reads the ghost
-//! pin count (that is for the oracles).
+//! The modelled kernel consults only these knobs and the counts they imply;
+//! it never reads the ghost pin count (that is for the oracles).
 
 use serde::Serialize;
 
-/// How the kernel counts pins on a folio (what `folio_maybe_dma_pinned` can see).
+/// How the kernel counts pins on a folio, and so what its pin test
+/// (`folio_maybe_dma_pinned` or its stand-in) can see.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PinTracking {
-    /// Before 5.7: a pin is a plain `get_page` reference (FOLL_GET); nothing
-    /// tells a pin from any other reference.
+    /// Before 5.7: a pin is a plain `get_page` reference (FOLL_GET); the
+    /// kernel has no pin test at all (it always answers "not pinned").
     None,
-    /// Linux 5.7+ (`3faa52c03f44 mm/gup: track FOLL_PIN pages`): a FOLL_PIN adds
-    /// `GUP_PIN_COUNTING_BIAS` (1024) to `_refcount` of a small folio;
+    /// Jérôme Glisse's proposal (2018 thread): guess pins from
+    /// `refcount − mapcount − expected references` (page cache, fs private
+    /// data). Transient references make it see pins that are not there.
+    Heuristic,
+    /// Linux 5.7+ (`3faa52c03f44 mm/gup: track FOLL_PIN pages`): a FOLL_PIN
+    /// adds `GUP_PIN_COUNTING_BIAS` (1024) to `_refcount` of a small folio;
     /// `folio_maybe_dma_pinned` is `refcount >= 1024`.
     Bias,
-    /// An exact per-folio count of FOLL_PIN pins, split into write and
-    /// read pins (Kara's and Hubbard's proposal; the design that never landed).
+    /// An exact per-folio count of FOLL_PIN pins, split into write and read
+    /// pins (Kara's and Hubbard's proposal; never landed for small folios).
     Exact,
 }
 
-/// What writeback does with a folio the design believes is pinned for write.
+/// What writeback does with a folio the design believes is pinned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PinnedWriteback {
     /// Write it back like any folio (Linux 4.19 and 6.x).
     Ignore,
+    /// Leave it dirty and skip it (`folio_redirty_for_writepage`): the
+    /// heuristic proposal's answer.
+    Skip,
     /// Snapshot it into a bounce frame at `folio_start_writeback`, checksum and
     /// write the snapshot, and leave the folio dirty so the data a device
     /// writes later is written back later (Kara, LKML 2018).
@@ -45,6 +53,20 @@ pub enum DirtyUnpin {
     UnpinDirtyLock,
 }
 
+/// When a write fault on a private anonymous page may reuse the page rather
+/// than copy it (`do_wp_page`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CowReuse {
+    /// Up to 5.8 (`reuse_swap_page`): reuse if only one PTE maps it, whatever
+    /// other references (GUP!) exist. The root of CVE-2020-29374.
+    Mapcount,
+    /// 5.9+ (09854ba94c6a) and `PageAnonExclusive` (~5.19): reuse an
+    /// exclusive page, or a page nobody else references (refcount 1); copy
+    /// otherwise.
+    Exclusive,
+}
+
 /// A complete design: one value per knob.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Design {
@@ -52,6 +74,19 @@ pub struct Design {
     pub pin_tracking: PinTracking,
     pub pinned_writeback: PinnedWriteback,
     pub dirty_unpin: DirtyUnpin,
+    pub cow_reuse: CowReuse,
+    /// `folio_needs_cow_for_dma` at fork: an exclusive anon page that may be
+    /// pinned is copied for the child instead of shared (~5.9+).
+    pub fork_copy_pinned: bool,
+    /// `gup_must_unshare`: a FOLL_PIN of an anon page that is not exclusive
+    /// first breaks COW (`FAULT_FLAG_UNSHARE`), so pins only ever hold
+    /// exclusive pages (~5.19+).
+    pub unshare_on_pin: bool,
+    /// Migration gives up on a maybe-pinned folio before unmapping it.
+    pub migrate_refuse_pinned: bool,
+    /// Reclaim keeps (activates) a maybe-pinned folio instead of stripping
+    /// its private data and trying to free it (Kara 2023, ~6.4).
+    pub reclaim_keep_pinned: bool,
     /// Linux 6.5+ (`writable_file_mapping_allowed` in `check_vma_flags`):
     /// FOLL_LONGTERM|FOLL_WRITE pins of a file mapping that needs dirty
     /// tracking fail with `EFAULT`.
@@ -72,42 +107,73 @@ impl Profile {
     }
 }
 
+fn linux_4_19() -> Design {
+    Design {
+        name: "linux-4.19".into(),
+        pin_tracking: PinTracking::None,
+        pinned_writeback: PinnedWriteback::Ignore,
+        dirty_unpin: DirtyUnpin::SetPageDirtyLock,
+        cow_reuse: CowReuse::Mapcount,
+        fork_copy_pinned: false,
+        unshare_on_pin: false,
+        migrate_refuse_pinned: false,
+        reclaim_keep_pinned: false,
+        refuse_longterm_file_write_pin: false,
+    }
+}
+
+fn linux_6_x() -> Design {
+    Design {
+        name: "linux-6.x".into(),
+        pin_tracking: PinTracking::Bias,
+        pinned_writeback: PinnedWriteback::Ignore,
+        dirty_unpin: DirtyUnpin::UnpinDirtyLock,
+        cow_reuse: CowReuse::Exclusive,
+        fork_copy_pinned: true,
+        unshare_on_pin: true,
+        migrate_refuse_pinned: true,
+        reclaim_keep_pinned: true,
+        refuse_longterm_file_write_pin: true,
+    }
+}
+
 /// The profiles `--design` accepts, in the order `all` runs them.
 pub const PROFILES: &[Profile] = &[
     Profile {
         name: "linux-4.19",
-        summary: "no pin tracking; writeback ignores pins; drivers set_page_dirty_lock + put_page",
+        summary: "no pin tracking; writeback ignores pins; COW reuse by mapcount; drivers set_page_dirty_lock + put_page",
         origin: "the kernel the 2018 thread was about (seed mail, 2018-10-03)",
+        build: linux_4_19,
+    },
+    Profile {
+        name: "heuristic",
+        summary: "guess pins from refcount - mapcount - expected refs; writeback skips (keeps dirty) guessed-pinned pages",
+        origin: "Jérôme Glisse's proposal in the 2018 thread",
         build: || Design {
-            name: "linux-4.19".into(),
-            pin_tracking: PinTracking::None,
-            pinned_writeback: PinnedWriteback::Ignore,
-            dirty_unpin: DirtyUnpin::SetPageDirtyLock,
-            refuse_longterm_file_write_pin: false,
+            name: "heuristic".into(),
+            pin_tracking: PinTracking::Heuristic,
+            pinned_writeback: PinnedWriteback::Skip,
+            migrate_refuse_pinned: true,
+            reclaim_keep_pinned: true,
+            ..linux_4_19()
         },
     },
     Profile {
         name: "linux-6.x",
-        summary: "FOLL_PIN bias 1024; writeback still ignores pins; long-term write pins of file pages refused",
-        origin: "pin tracking 3faa52c03f44 (v5.7); writable_file_mapping_allowed (v6.5)",
-        build: || Design {
-            name: "linux-6.x".into(),
-            pin_tracking: PinTracking::Bias,
-            pinned_writeback: PinnedWriteback::Ignore,
-            dirty_unpin: DirtyUnpin::UnpinDirtyLock,
-            refuse_longterm_file_write_pin: true,
-        },
+        summary: "FOLL_PIN bias 1024; writeback still ignores pins; fork copies and migration refuses maybe-pinned pages; long-term write pins of file pages refused",
+        origin: "3faa52c03f44 (v5.7), 09854ba94c6a (v5.9), PageAnonExclusive (~5.19), writable_file_mapping_allowed (v6.5)",
+        build: linux_6_x,
     },
     Profile {
         name: "bounce",
-        summary: "exact pin counts; writeback of a write-pinned page goes through a bounce buffer and keeps it dirty",
+        summary: "6.x plus exact pin counts; writeback of a write-pinned page goes through a bounce buffer and keeps it dirty; long-term file pins allowed",
         origin: "Jan Kara's proposal in the 2018 thread; never merged",
         build: || Design {
             name: "bounce".into(),
             pin_tracking: PinTracking::Exact,
             pinned_writeback: PinnedWriteback::Bounce,
-            dirty_unpin: DirtyUnpin::UnpinDirtyLock,
             refuse_longterm_file_write_pin: false,
+            ..linux_6_x()
         },
     },
 ];
@@ -129,5 +195,21 @@ mod tests {
         }
         assert!(profile("bounce").is_some());
         assert!(profile("bouncy").is_none());
+    }
+
+    #[test]
+    fn bounce_differs_from_6_x_only_in_pins_and_writeback() {
+        let (b, x) = (profile("bounce").unwrap().design(), profile("linux-6.x").unwrap().design());
+        assert_ne!(b.pin_tracking, x.pin_tracking);
+        assert_eq!(
+            Design {
+                name: x.name.clone(),
+                pin_tracking: x.pin_tracking,
+                pinned_writeback: x.pinned_writeback,
+                refuse_longterm_file_write_pin: true,
+                ..b
+            },
+            x
+        );
     }
 }

@@ -16,11 +16,23 @@ pub enum Errno {
     EACCES,
     /// An argument the call rejects (a page outside the mapping or the pin).
     EINVAL,
+    /// Busy: the folio is isolated by someone else.
+    EBUSY,
+    /// Try again: migration found extra references (a pin, a transient ref).
+    EAGAIN,
 }
 
 impl Errno {
-    pub const ALL: [Errno; 6] =
-        [Errno::EFAULT, Errno::EIO, Errno::ENOMEM, Errno::ENOSPC, Errno::EACCES, Errno::EINVAL];
+    pub const ALL: [Errno; 8] = [
+        Errno::EFAULT,
+        Errno::EIO,
+        Errno::ENOMEM,
+        Errno::ENOSPC,
+        Errno::EACCES,
+        Errno::EINVAL,
+        Errno::EBUSY,
+        Errno::EAGAIN,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -30,6 +42,8 @@ impl Errno {
             Errno::ENOSPC => "ENOSPC",
             Errno::EACCES => "EACCES",
             Errno::EINVAL => "EINVAL",
+            Errno::EBUSY => "EBUSY",
+            Errno::EAGAIN => "EAGAIN",
         }
     }
 

@@ -22,16 +22,22 @@ pub enum Oracle {
     Deadlock,
     /// A modelled BUG_ON/WARN fired.
     KernelBug,
+    /// The design's pin test said "pinned" for a folio with no pin.
+    PinFalsePositive,
+    /// The design's pin test said "not pinned" for a pinned folio.
+    PinFalseNegative,
 }
 
 impl Oracle {
-    pub const ALL: [Oracle; 6] = [
+    pub const ALL: [Oracle; 8] = [
         Oracle::ChecksumError,
         Oracle::LostWrite,
         Oracle::Torn,
         Oracle::DmaAfterFree,
         Oracle::Deadlock,
         Oracle::KernelBug,
+        Oracle::PinFalsePositive,
+        Oracle::PinFalseNegative,
     ];
 
     pub fn name(self) -> &'static str {
@@ -42,6 +48,8 @@ impl Oracle {
             Oracle::DmaAfterFree => "dma_after_free",
             Oracle::Deadlock => "deadlock",
             Oracle::KernelBug => "kernel_bug",
+            Oracle::PinFalsePositive => "pin_false_positive",
+            Oracle::PinFalseNegative => "pin_false_negative",
         }
     }
 
@@ -62,18 +70,22 @@ pub enum Bug {
     RefcountUnderflow,
     /// Unpinning a page that holds no pin (`gup_put_folio` on an unpinned folio).
     PinUnderflow,
-    /// Freeing a frame that is still mapped, locked or under writeback (`bad_page`).
+    /// Freeing a frame that is still mapped, locked, under writeback or
+    /// pinned (`bad_page`; pinned per the ghost count).
     BadPageFree,
+    /// `try_grab_folio` would overflow `_refcount` (`WARN_ON_ONCE` → -ENOMEM).
+    PinOverflow,
 }
 
 impl Bug {
-    pub const ALL: [Bug; 3] = [Bug::RefcountUnderflow, Bug::PinUnderflow, Bug::BadPageFree];
+    pub const ALL: [Bug; 4] = [Bug::RefcountUnderflow, Bug::PinUnderflow, Bug::BadPageFree, Bug::PinOverflow];
 
     pub fn name(self) -> &'static str {
         match self {
             Bug::RefcountUnderflow => "refcount_underflow",
             Bug::PinUnderflow => "pin_underflow",
             Bug::BadPageFree => "bad_page_free",
+            Bug::PinOverflow => "pin_overflow",
         }
     }
 

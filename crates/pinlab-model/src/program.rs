@@ -21,6 +21,21 @@ pub enum FsType {
     Csumfs,
 }
 
+/// Whether the file system attaches private data (buffer heads) to its page
+/// cache folios, and whether that data holds a folio reference. The thread
+/// noted this differs between file systems, which is what makes an
+/// "expected references" pin heuristic file-system dependent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum PrivateData {
+    /// No private data (csumfs's default).
+    None,
+    /// PG_private set on a write fault, holding one reference (as
+    /// `folio_attach_private` does for buffer heads).
+    Ref,
+    /// PG_private set but no reference held (as some file systems did).
+    NoRef,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FsDecl {
     pub name: String,
@@ -28,6 +43,22 @@ pub struct FsDecl {
     pub ty: FsType,
     /// `SB_I_STABLE_WRITES`: CPU writes wait for writeback of the folio.
     pub stable_writes: bool,
+    pub private: PrivateData,
+}
+
+/// A process: declared in `setup`, or created by a thread's `fork`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProcDecl {
+    pub name: String,
+    /// Created by `fork`: threads on it start once the fork has happened.
+    pub forked: bool,
+}
+
+/// What a mapping maps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Backing {
+    File(FileId),
+    Anon,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -64,8 +95,23 @@ pub enum Foll {
 /// One operation of a thread. Each runs as one or more interleavable steps.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum Op {
-    /// `NAME = mmap FILE pages=A..B shared [write]`
-    Mmap { bind: NameId, file: FileId, first: u8, pages: u8, write: bool },
+    /// `NAME = mmap FILE|anon pages=A..B shared|private [write]`
+    Mmap { bind: NameId, backing: Backing, first: u8, pages: u8, shared: bool, write: bool },
+    /// `munmap X`
+    Munmap { map: NameId },
+    /// `madvise X dontfork`
+    MadviseDontfork { map: NameId },
+    /// `fork CHILD`
+    Fork { child: ProcId },
+    /// `exit`: the thread's process exits (`exit_mmap`).
+    Exit,
+    /// `reclaim`: one pass of `shrink_folio_list` over the LRU.
+    Reclaim,
+    /// `migrate X[p]`: `migrate_pages` of the page mapped there.
+    Migrate { map: NameId, page: u8 },
+    /// `lookup F[p]`: a transient page-cache reference (`filemap_get_folio`
+    /// then `folio_put`), as any kernel thread may take.
+    Lookup { file: FileId, page: u8 },
     /// `store X[p] = B`: a CPU store filling the page.
     Store { map: NameId, page: u8, byte: u8 },
     /// `r = load X[p]`
@@ -137,7 +183,7 @@ pub struct Program {
     pub disks: Vec<DiskDecl>,
     pub fss: Vec<FsDecl>,
     pub files: Vec<FileDecl>,
-    pub procs: Vec<String>,
+    pub procs: Vec<ProcDecl>,
     pub devs: Vec<DevDecl>,
     /// Scenario-global names, indexed by `NameId`.
     pub names: Vec<String>,

@@ -18,7 +18,7 @@ use crate::fs::writeback::WbState;
 use crate::ids::*;
 use crate::mm::frame::{Folio, FolioFlags, Memory, Owner};
 use crate::mm::gup::PinSet;
-use crate::mm::vma::Process;
+use crate::mm::vma::{ProcState, Process};
 use crate::oracle::{Bug, Fired, Oracle};
 use crate::program::{Op, Program};
 use crate::trace::Tracer;
@@ -61,6 +61,22 @@ pub enum OpState {
     },
     Writeback(WbState),
     Fsync(FsyncState),
+    /// `reclaim`: scanning from `next`; `cur` is the isolated folio.
+    Reclaim {
+        next: u8,
+        cur: Option<Pfn>,
+        stage: u8,
+    },
+    /// `migrate`: the folio being moved and its new frame once allocated.
+    Migrate {
+        old: Pfn,
+        new: Option<Pfn>,
+        stage: u8,
+    },
+    /// `lookup`: the folio whose transient reference is held.
+    Lookup {
+        pfn: Pfn,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -82,6 +98,29 @@ pub struct Ghost {
     pub sync_promise: Vec<Promise>,
     /// The machine crashed; memory is gone until `recover`.
     pub crashed: bool,
+}
+
+/// What the last step did that the explorer counts but the state does not
+/// keep: how often the design consulted its pin test and how often the
+/// answer disagreed with the ghost count. Equality and hashing ignore it, so
+/// it never splits states.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StepStats {
+    pub pin_tests: u32,
+    pub false_positives: u32,
+    pub false_negatives: u32,
+}
+
+impl PartialEq for StepStats {
+    fn eq(&self, _: &StepStats) -> bool {
+        true
+    }
+}
+
+impl Eq for StepStats {}
+
+impl std::hash::Hash for StepStats {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
 }
 
 /// The design and program a world is stepped under. Neither changes during
@@ -106,6 +145,10 @@ pub struct World {
     pub fired: Fired,
     /// Source of ghost versions: every write that produces new bytes takes one.
     pub ver_clock: u16,
+    /// The shared zero page, allocated on the first anonymous read fault.
+    pub zero_pfn: Option<Pfn>,
+    /// Not state: counters of the last step (see `StepStats`).
+    pub stats: StepStats,
 }
 
 /// Outcome of asking a thread to take one step.
@@ -130,7 +173,14 @@ impl World {
     pub fn new(prog: &Program) -> Result<World, InitError> {
         let mut w = World {
             mem: Memory::default(),
-            procs: vec![Process::default(); prog.procs.len()],
+            procs: prog
+                .procs
+                .iter()
+                .map(|p| Process {
+                    state: if p.forked { ProcState::Unborn } else { ProcState::Alive },
+                    ..Process::default()
+                })
+                .collect(),
             files: Vec::new(),
             fss: Vec::new(),
             disks: prog.disks.iter().map(|d| Disk::new(d.sectors, d.volatile)).collect(),
@@ -143,6 +193,8 @@ impl World {
             ghost: Ghost::default(),
             fired: Fired::default(),
             ver_clock: 0,
+            zero_pfn: None,
+            stats: StepStats::default(),
         };
         Csumfs::mkfs(&mut w, prog)?;
         for (i, f) in prog.files.iter().enumerate() {
@@ -173,15 +225,24 @@ impl World {
         self.threads[t.idx()].err
     }
 
+    /// The thread ran its last op, or its process exited (which ends every
+    /// thread of the process).
     pub fn thread_done(&self, cx: &Cx, t: ThreadId) -> bool {
-        usize::from(self.threads[t.idx()].pc) >= cx.prog.thread(t).ops.len()
+        let tp = cx.prog.thread(t);
+        usize::from(self.threads[t.idx()].pc) >= tp.ops.len()
+            || tp.proc.is_some_and(|p| self.procs[p.idx()].state == ProcState::Exited)
+    }
+
+    /// The thread's process exists yet (a fork child's threads wait for the fork).
+    fn thread_born(&self, cx: &Cx, t: ThreadId) -> bool {
+        cx.prog.thread(t).proc.is_none_or(|p| self.procs[p.idx()].state != ProcState::Unborn)
     }
 
     /// Whether stepping `t` could do anything: it has not finished and, for
     /// `finally`, every other thread has. A cheap filter that spares the
     /// explorer a clone; `step` still decides.
     pub fn may_run(&self, cx: &Cx, t: ThreadId) -> bool {
-        if self.thread_done(cx, t) {
+        if self.thread_done(cx, t) || !self.thread_born(cx, t) {
             return false;
         }
         Some(t) != cx.prog.finally_id()
@@ -234,8 +295,10 @@ impl World {
         }
         let f = self.mem.folio(pfn);
         if f.refcount == 0 {
-            let busy =
-                f.mapcount > 0 || f.flags.has(FolioFlags::LOCKED) || f.flags.has(FolioFlags::WRITEBACK);
+            let busy = f.mapcount > 0
+                || f.flags.has(FolioFlags::LOCKED)
+                || f.flags.has(FolioFlags::WRITEBACK)
+                || self.ghost.pins[pfn.idx()] > 0;
             if busy {
                 self.bug(Bug::BadPageFree);
             }
@@ -286,6 +349,12 @@ impl World {
     pub fn step<T: Tracer>(&mut self, cx: &Cx, t: ThreadId, tr: &mut T) -> Step {
         let tp = cx.prog.thread(t);
         let pc = usize::from(self.threads[t.idx()].pc);
+        if self.thread_done(cx, t) {
+            return Step::Finished;
+        }
+        if !self.thread_born(cx, t) {
+            return Step::Blocked;
+        }
         let Some(op) = tp.ops.get(pc) else { return Step::Finished };
         if Some(t) == cx.prog.finally_id()
             && !(0..cx.prog.threads.len()).all(|i| self.thread_done(cx, ThreadId(i as u8)))
@@ -293,9 +362,16 @@ impl World {
             return Step::Blocked;
         }
         let ran = match *op {
-            Op::Mmap { bind, file, first, pages, write } => {
-                Some(self.op_mmap(tp.proc, bind, file, first, pages, write, t))
+            Op::Mmap { bind, backing, first, pages, shared, write } => {
+                Some(self.op_mmap(tp.proc, t, bind, backing, first, pages, shared, write))
             }
+            Op::Munmap { map } => self.op_munmap(cx, t, map),
+            Op::MadviseDontfork { map } => self.op_madvise_dontfork(cx, t, map),
+            Op::Fork { child } => Some(self.op_fork(cx, t, child, tr)),
+            Op::Exit => Some(self.op_exit(cx, t)),
+            Op::Reclaim => self.op_reclaim(cx, t, tr),
+            Op::Migrate { map, page } => self.op_migrate(cx, t, map, page, tr),
+            Op::Lookup { file, page } => Some(self.op_lookup(t, file, page)),
             Op::Store { map, page, byte } => self.op_store(cx, t, map, page, byte, tr),
             Op::Load { reg, map, page } => self.op_load(cx, t, reg, map, page, tr),
             Op::Gup { bind, map, first, pages, foll, write, longterm } => {
@@ -329,31 +405,6 @@ impl World {
             Some(label) => Step::Ran(label),
             None => Step::Blocked,
         }
-    }
-
-    /// `do_mmap`: a new VMA in the thread's process. No PTEs yet: pages are
-    /// faulted in on first touch.
-    #[allow(clippy::too_many_arguments)]
-    fn op_mmap(
-        &mut self,
-        proc: Option<ProcId>,
-        bind: NameId,
-        file: FileId,
-        first: u8,
-        pages: u8,
-        write: bool,
-        t: ThreadId,
-    ) -> &'static str {
-        let Some(p) = proc else {
-            self.fail(t, Errno::EFAULT, Some(bind));
-            return "do_mmap";
-        };
-        let pr = &mut self.procs[p.idx()];
-        let start = pr.next_vpn;
-        pr.map(crate::mm::vma::Vma { start, pages, file, pgoff: first, shared: true, write });
-        self.names[bind.idx()] = Binding::Map { start, pages };
-        self.finish(t);
-        "do_mmap"
     }
 
     /// Power loss: volatile disk caches and all of memory are gone. Every
@@ -401,7 +452,8 @@ impl World {
     pub fn ghost_pins_consistent(&self) -> bool {
         let mut expect = vec![0u16; self.mem.frames.len()];
         for s in self.pinsets.iter().filter(|s| s.foll == crate::program::Foll::Pin) {
-            for p in s.pages.iter().filter(|p| p.held) {
+            // The zero page is never counted: pinning it pins nothing.
+            for p in s.pages.iter().filter(|p| p.held && Some(p.pfn) != self.zero_pfn) {
                 expect[p.pfn.idx()] += 1;
             }
         }

@@ -3,7 +3,7 @@
 
 use crate::{EXIT_BAD_INPUT, EXIT_FAIL, EXIT_INCOMPLETE, EXIT_PASS};
 use indicatif::{ProgressBar, ProgressStyle};
-use pinlab_explore::{explore, replay, Config, Report, Schedule, Story, Verdict};
+use pinlab_explore::{explore, replay, Config, PinTestCounts, Report, Schedule, Story, Verdict};
 use pinlab_litmus::{load, Source};
 use pinlab_model::cond::Cond;
 use pinlab_model::design::{Design, PROFILES};
@@ -97,6 +97,7 @@ pub struct JsonResult {
     pub states: u64,
     pub transitions: u64,
     pub final_states: u64,
+    pub pin_tests: PinTestCounts,
     pub elapsed_ms: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<Story>,
@@ -137,6 +138,7 @@ pub fn json_result(file: &str, prog: &Program, design: &Design, o: &Outcome) -> 
         states: r.states,
         transitions: r.transitions,
         final_states: r.finals,
+        pin_tests: r.pin_tests,
         elapsed_ms: (r.elapsed_ms * 1000.0).round() / 1000.0,
         trace,
     }
@@ -171,6 +173,13 @@ pub fn text_report(file: &str, prog: &Program, design: &Design, o: &Outcome, tim
     }
     let fired: Vec<_> = r.fired.iter().map(|(o, _)| o.name()).collect();
     s += &format!("  oracles fired: {}\n", if fired.is_empty() { "none".into() } else { fired.join(", ") });
+    let pt = r.pin_tests;
+    if pt.consulted > 0 {
+        s += &format!(
+            "  pin tests: {} consulted, {} false positive(s), {} false negative(s) (over all transitions)\n",
+            pt.consulted, pt.false_positives, pt.false_negatives
+        );
+    }
     s += &format!("  states {}  transitions {}  final states {}\n", r.states, r.transitions, r.finals);
     if !r.complete {
         s += "  INCOMPLETE: exploration stopped early (limit or Ctrl-C); verdicts cover the part explored\n";

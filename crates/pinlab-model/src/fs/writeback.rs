@@ -24,7 +24,6 @@ use crate::errno::Errno;
 use crate::ids::*;
 use crate::limits::SECTORS_PER_PAGE;
 use crate::mm::frame::{FolioFlags, Owner};
-use crate::mm::gup::GUP_PIN_COUNTING_BIAS;
 use crate::trace::Tracer;
 use crate::world::{Cx, OpState, World};
 
@@ -114,16 +113,14 @@ impl World {
         })
     }
 
-    /// Whether the design treats the folio as pinned for write, and so
-    /// bounces it. Only the design-visible counts are consulted.
-    fn wb_should_bounce(&self, cx: &Cx, pfn: Pfn) -> bool {
-        let f = self.folio(pfn);
-        cx.design.pinned_writeback == PinnedWriteback::Bounce
-            && match cx.design.pin_tracking {
-                PinTracking::Exact => f.write_pincount > 0,
-                PinTracking::Bias => f.refcount >= GUP_PIN_COUNTING_BIAS,
-                PinTracking::None => false,
-            }
+    /// Whether the design bounces the folio: it must believe the folio is
+    /// pinned (its pin test, checked against the ghost count), and with
+    /// exact tracking, pinned for write.
+    fn wb_should_bounce(&mut self, cx: &Cx, pfn: Pfn) -> bool {
+        if cx.design.pinned_writeback != PinnedWriteback::Bounce || !self.maybe_pinned(cx, pfn, 0) {
+            return false;
+        }
+        cx.design.pin_tracking != PinTracking::Exact || self.folio(pfn).write_pincount > 0
     }
 
     fn wb_pfn(&self, wb: &WbState) -> Pfn {
@@ -185,6 +182,16 @@ impl World {
                     self.folio_mut(pfn).flags.clear(FolioFlags::LOCKED);
                     return Some((
                         "folio_clear_dirty_for_io: already clean, folio_unlock",
+                        self.wb_advance(wb),
+                    ));
+                }
+                if cx.design.pinned_writeback == PinnedWriteback::Skip && self.maybe_pinned(cx, pfn, 0) {
+                    // The heuristic design leaves a (guessed) pinned folio
+                    // dirty and mapped writable, and moves on.
+                    self.folio_mut(pfn).flags.clear(FolioFlags::LOCKED);
+                    tr.note(|| format!("pfn {} looks pinned: skipped, stays dirty", pfn.0));
+                    return Some((
+                        "guessed pinned: folio_redirty_for_writepage + folio_unlock",
                         self.wb_advance(wb),
                     ));
                 }

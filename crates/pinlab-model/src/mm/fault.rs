@@ -13,10 +13,12 @@
 //! find a clean read-only PTE and leave it as it is.
 
 use crate::data::{page_fill, uniform_byte};
+use crate::design::CowReuse;
 use crate::errno::Errno;
 use crate::ids::*;
 use crate::mm::frame::{FolioFlags, Owner};
-use crate::mm::vma::Pte;
+use crate::mm::vma::{ProcState, Pte};
+use crate::program::PrivateData;
 use crate::trace::Tracer;
 use crate::world::{Binding, Cx, World};
 
@@ -43,41 +45,93 @@ impl World {
         write: bool,
         tr: &mut T,
     ) -> Access {
+        if self.procs[p.idx()].state != ProcState::Alive {
+            return Access::Err(Errno::EFAULT);
+        }
         let Some(vma) = self.procs[p.idx()].vma(vpn).copied() else { return Access::Err(Errno::EFAULT) };
         if write && !vma.write {
             return Access::Err(Errno::EFAULT);
         }
         match self.procs[p.idx()].pte(vpn).copied() {
-            None => {
-                let index = vma.file_index(vpn);
-                let pfn = match self.cached(vma.file, index) {
-                    Some(pfn) => {
-                        // filemap_fault → lock_folio_maybe_drop_mmap
-                        if self.folio(pfn).flags.has(FolioFlags::LOCKED) {
-                            return Access::Blocked;
+            // migration_entry_wait
+            Some(pte) if pte.migration => Access::Blocked,
+            None => match vma.file {
+                Some(file) => {
+                    let index = vma.file_index(vpn);
+                    let pfn = match self.cached(file, index) {
+                        Some(pfn) => {
+                            // filemap_fault → lock_folio_maybe_drop_mmap
+                            if self.folio(pfn).flags.has(FolioFlags::LOCKED) {
+                                return Access::Blocked;
+                            }
+                            pfn
                         }
-                        pfn
+                        None => match self.read_folio(file, index) {
+                            Ok(pfn) => pfn,
+                            Err(e) => return Access::Err(e),
+                        },
+                    };
+                    if write && !vma.shared {
+                        // do_cow_fault: a private copy of the file page.
+                        return match self.cow_copy(p, vpn, pfn, None, true) {
+                            Some(new) => {
+                                tr.note(|| format!("private copy of f{}[{index}] in pfn {}", file.0, new.0));
+                                Access::Faulted("do_cow_fault")
+                            }
+                            None => Access::Err(Errno::ENOMEM),
+                        };
                     }
-                    None => match self.read_folio(vma.file, index) {
-                        Ok(pfn) => pfn,
-                        Err(e) => return Access::Err(e),
-                    },
-                };
-                let f = self.folio_mut(pfn);
-                f.refcount += 1;
-                f.mapcount += 1;
-                self.procs[p.idx()].install(vpn, Pte { pfn, writable: false, dirty: false });
-                tr.note(|| format!("map f{}[{index}] (pfn {}) read-only at vpn {vpn}", vma.file.0, pfn.0));
-                Access::Faulted("filemap_fault")
-            }
-            Some(pte) if write && !pte.writable => {
+                    let f = self.folio_mut(pfn);
+                    f.refcount += 1;
+                    f.mapcount += 1;
+                    self.procs[p.idx()].install(vpn, Pte::new(pfn, false));
+                    tr.note(|| format!("map f{}[{index}] (pfn {}) read-only at vpn {vpn}", file.0, pfn.0));
+                    Access::Faulted("filemap_fault")
+                }
+                None if write => {
+                    // do_anonymous_page: a fresh zeroed, exclusive page.
+                    let Some(pfn) = self.alloc(Owner::Anon) else { return Access::Err(Errno::ENOMEM) };
+                    self.mem.frames[pfn.idx()].data = page_fill(0, 0);
+                    let f = self.folio_mut(pfn);
+                    f.mapcount = 1;
+                    f.flags.set(FolioFlags::ANON_EXCLUSIVE);
+                    f.flags.set(FolioFlags::LRU);
+                    self.procs[p.idx()].install(vpn, Pte::new(pfn, true));
+                    tr.note(|| format!("new anon page pfn {} at vpn {vpn}", pfn.0));
+                    Access::Faulted("do_anonymous_page")
+                }
+                None => {
+                    // do_anonymous_page on a read: map the shared zero page.
+                    let zero = match self.zero_pfn {
+                        Some(z) => z,
+                        None => {
+                            let Some(z) = self.alloc(Owner::Zero) else { return Access::Err(Errno::ENOMEM) };
+                            self.mem.frames[z.idx()].data = page_fill(0, 0);
+                            self.zero_pfn = Some(z);
+                            z
+                        }
+                    };
+                    self.procs[p.idx()].install(vpn, Pte::new(zero, false));
+                    tr.note(|| format!("zero page (pfn {}) mapped read-only at vpn {vpn}", zero.0));
+                    Access::Faulted("do_anonymous_page (zero page)")
+                }
+            },
+            Some(pte) if write && !pte.writable && vma.shared => {
                 let f = self.folio(pte.pfn);
-                let fs = &cx.prog.fss[cx.prog.files[vma.file.idx()].fs.idx()];
+                let file = vma.file.expect("shared anonymous memory is not modelled");
+                let fs = &cx.prog.fss[cx.prog.files[file.idx()].fs.idx()];
                 if f.flags.has(FolioFlags::LOCKED) || (fs.stable_writes && f.flags.has(FolioFlags::WRITEBACK))
                 {
                     return Access::Blocked;
                 }
                 self.folio_mark_dirty(pte.pfn);
+                if fs.private != PrivateData::None && !self.folio(pte.pfn).flags.has(FolioFlags::PRIVATE) {
+                    // The fs attaches its buffers (block_page_mkwrite →
+                    // create_empty_buffers → folio_attach_private).
+                    let f = self.folio_mut(pte.pfn);
+                    f.flags.set(FolioFlags::PRIVATE);
+                    f.refcount += u32::from(fs.private == PrivateData::Ref);
+                }
                 let e = self.procs[p.idx()].pte_mut(vpn).expect("PTE vanished");
                 e.writable = true;
                 e.dirty = true;
@@ -86,8 +140,60 @@ impl World {
                     "do_page_mkwrite → csumfs_page_mkwrite (folio_lock, folio_wait_stable, folio_mark_dirty)",
                 )
             }
+            Some(pte) if write && !pte.writable => self.do_wp_page(cx, p, vpn, pte.pfn, tr),
             Some(pte) => Access::Ready(pte.pfn),
         }
+    }
+
+    /// `do_wp_page` on a private mapping: reuse the page if the design says
+    /// nobody else can see it, else copy it (`wp_page_copy`).
+    fn do_wp_page<T: Tracer>(&mut self, cx: &Cx, p: ProcId, vpn: u16, pfn: Pfn, tr: &mut T) -> Access {
+        let f = self.folio(pfn);
+        let reuse = f.owner == Owner::Anon
+            && match cx.design.cow_reuse {
+                CowReuse::Mapcount => f.mapcount == 1,
+                CowReuse::Exclusive => f.flags.has(FolioFlags::ANON_EXCLUSIVE) || f.refcount == 1,
+            };
+        if reuse {
+            let (map, refs) = (f.mapcount, f.refcount);
+            self.folio_mut(pfn).flags.set(FolioFlags::ANON_EXCLUSIVE);
+            let e = self.procs[p.idx()].pte_mut(vpn).expect("PTE vanished");
+            e.writable = true;
+            e.dirty = true;
+            tr.note(|| format!("pfn {} reused (mapcount {map}, refcount {refs})", pfn.0));
+            return Access::Faulted("do_wp_page → wp_page_reuse");
+        }
+        match self.cow_copy(p, vpn, pfn, Some(pfn), true) {
+            Some(new) => {
+                tr.note(|| format!("pfn {} copied to pfn {}", pfn.0, new.0));
+                Access::Faulted("do_wp_page → wp_page_copy")
+            }
+            None => Access::Err(Errno::ENOMEM),
+        }
+    }
+
+    /// Copy `src` into a new exclusive anon page and map it at `vpn`
+    /// (writable or not), dropping the mapping of `old` if there was one
+    /// (`wp_page_copy`, `do_cow_fault`, and the unshare fault).
+    pub(crate) fn cow_copy(
+        &mut self,
+        p: ProcId,
+        vpn: u16,
+        src: Pfn,
+        old: Option<Pfn>,
+        writable: bool,
+    ) -> Option<Pfn> {
+        let new = self.alloc(Owner::Anon)?;
+        self.mem.frames[new.idx()].data = self.mem.frames[src.idx()].data;
+        let f = self.folio_mut(new);
+        f.mapcount = 1;
+        f.flags.set(FolioFlags::ANON_EXCLUSIVE);
+        f.flags.set(FolioFlags::LRU);
+        if old.is_some() {
+            self.zap_pte(p, vpn);
+        }
+        self.procs[p.idx()].install(vpn, Pte::new(new, writable));
+        Some(new)
     }
 
     /// `filemap_read_folio`: bring a file page into the page cache from disk.

@@ -27,8 +27,11 @@ impl FolioFlags {
     /// a writeback pass finds a folio whose PG_dirty another pass has just
     /// cleared but not yet put under writeback.
     pub const TAG_DIRTY: FolioFlags = FolioFlags(1 << 6);
+    /// `PageAnonExclusive`: this anon page is mapped by one process only and
+    /// may be written without COW; only exclusive pages may be pinned (6.x).
+    pub const ANON_EXCLUSIVE: FolioFlags = FolioFlags(1 << 7);
 
-    const NAMES: [(FolioFlags, &'static str); 7] = [
+    const NAMES: [(FolioFlags, &'static str); 8] = [
         (Self::LOCKED, "locked"),
         (Self::DIRTY, "dirty"),
         (Self::WRITEBACK, "writeback"),
@@ -36,6 +39,7 @@ impl FolioFlags {
         (Self::LRU, "lru"),
         (Self::PRIVATE, "private"),
         (Self::TAG_DIRTY, "tag:dirty"),
+        (Self::ANON_EXCLUSIVE, "anon-exclusive"),
     ];
 
     pub fn has(self, f: FolioFlags) -> bool {
@@ -66,6 +70,11 @@ impl FolioFlags {
 pub enum Owner {
     /// Page `index` of `file`'s page cache.
     File { file: FileId, index: u8 },
+    /// Anonymous memory (or a private COW copy of a file page).
+    Anon,
+    /// The shared zero page: read faults on anon memory map it; it is never
+    /// freed and its counts are not kept (`vm_normal_page` returns NULL).
+    Zero,
     /// A bounce buffer holding a writeback snapshot (bounce design).
     Bounce,
 }
@@ -75,7 +84,9 @@ pub enum Owner {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Folio {
     /// `_refcount`: page-cache ref + one per mapping PTE + GUP references
-    /// (1 per FOLL_GET, 1 or 1024 per FOLL_PIN depending on the design).
+    /// (1 per FOLL_GET, 1 or 1024 per FOLL_PIN depending on the design) +
+    /// one for private data that holds a ref + transient references
+    /// (LRU isolation, page-cache lookups).
     pub refcount: u32,
     /// `_mapcount` + 1: PTEs mapping the folio.
     pub mapcount: u16,

@@ -14,7 +14,7 @@ use crate::design::{DirtyUnpin, PinTracking};
 use crate::errno::Errno;
 use crate::ids::*;
 use crate::mm::fault::Access;
-use crate::mm::frame::FolioFlags;
+use crate::mm::frame::{FolioFlags, Owner};
 use crate::program::Foll;
 use crate::trace::Tracer;
 use crate::world::{Binding, Cx, OpState, World};
@@ -46,6 +46,37 @@ pub struct PinSet {
 }
 
 impl World {
+    /// The design's pin test (`folio_maybe_dma_pinned` or its stand-in),
+    /// checked against the ghost count every time it is consulted: a wrong
+    /// answer fires `pin_false_positive` / `pin_false_negative` and is
+    /// counted in the step's stats. `own_refs` are references the caller
+    /// itself holds (an isolation reference), which the heuristic discounts.
+    pub(crate) fn maybe_pinned(&mut self, cx: &Cx, pfn: Pfn, own_refs: u32) -> bool {
+        let f = *self.folio(pfn);
+        let guess = match cx.design.pin_tracking {
+            PinTracking::None => false,
+            PinTracking::Heuristic => {
+                // Glisse: whatever references are not explained by mappings,
+                // the page cache and private data must be GUP references.
+                let cache = u32::from(matches!(f.owner, crate::mm::frame::Owner::File { .. }));
+                let private = u32::from(f.flags.has(FolioFlags::PRIVATE));
+                f.refcount > u32::from(f.mapcount) + cache + private + own_refs
+            }
+            PinTracking::Bias => f.refcount >= GUP_PIN_COUNTING_BIAS,
+            PinTracking::Exact => f.pincount > 0,
+        };
+        let truth = self.ghost.pins[pfn.idx()] > 0;
+        self.stats.pin_tests += 1;
+        if guess && !truth {
+            self.stats.false_positives += 1;
+            self.fire(crate::oracle::Oracle::PinFalsePositive);
+        } else if truth && !guess {
+            self.stats.false_negatives += 1;
+            self.fire(crate::oracle::Oracle::PinFalseNegative);
+        }
+        guess
+    }
+
     /// References a GUP of this kind adds to `_refcount` under the design.
     fn gup_refs(tracking: PinTracking, foll: Foll) -> u32 {
         match (foll, tracking) {
@@ -121,17 +152,45 @@ impl World {
             }
             Access::Ready(pfn) => pfn,
         };
-        // try_grab_folio
-        let refs = Self::gup_refs(cx.design.pin_tracking, foll);
-        let exact = cx.design.pin_tracking == PinTracking::Exact && foll == Foll::Pin;
-        let f = self.folio_mut(pfn);
-        f.refcount += refs;
-        if exact {
-            f.pincount += 1;
-            f.write_pincount += u16::from(write);
+        let zero = Some(pfn) == self.zero_pfn;
+        if !zero && foll == Foll::Pin && cx.design.unshare_on_pin {
+            let f = self.folio(pfn);
+            if f.owner == Owner::Anon && !f.flags.has(FolioFlags::ANON_EXCLUSIVE) {
+                // gup_must_unshare → handle_mm_fault(FAULT_FLAG_UNSHARE):
+                // only exclusive anon pages may be pinned.
+                let writable = self.procs[p.idx()].pte(vpn).is_some_and(|e| e.writable);
+                return match self.cow_copy(p, vpn, pfn, Some(pfn), writable) {
+                    Some(new) => {
+                        tr.note(|| format!("pfn {} is shared: unshared into pfn {}", pfn.0, new.0));
+                        Some("follow_page: gup_must_unshare → handle_mm_fault(FAULT_FLAG_UNSHARE)")
+                    }
+                    None => {
+                        self.gup_unwind(cx, set);
+                        self.fail(t, Errno::ENOMEM, Some(bind));
+                        Some("unshare failed (ENOMEM)")
+                    }
+                };
+            }
         }
-        if foll == Foll::Pin {
-            self.ghost.pins[pfn.idx()] += 1;
+        // try_grab_folio. The zero page is special: pinning it changes no count.
+        let refs = if zero { 0 } else { Self::gup_refs(cx.design.pin_tracking, foll) };
+        if !zero {
+            if self.folio(pfn).refcount.checked_add(refs).is_none_or(|r| r > i32::MAX as u32) {
+                self.bug(crate::oracle::Bug::PinOverflow);
+                self.gup_unwind(cx, set);
+                self.fail(t, Errno::ENOMEM, Some(bind));
+                return Some("try_grab_folio: refcount would overflow (ENOMEM)");
+            }
+            let exact = cx.design.pin_tracking == PinTracking::Exact && foll == Foll::Pin;
+            let f = self.folio_mut(pfn);
+            f.refcount += refs;
+            if exact {
+                f.pincount += 1;
+                f.write_pincount += u16::from(write);
+            }
+            if foll == Foll::Pin {
+                self.ghost.pins[pfn.idx()] += 1;
+            }
         }
         let gen = self.mem.gen(pfn);
         let set = match set {
@@ -178,6 +237,9 @@ impl World {
             return;
         }
         self.pinsets[set.idx()].pages[i].held = false;
+        if Some(pg.pfn) == self.zero_pfn {
+            return;
+        }
         if foll == Foll::Pin {
             self.ghost.pins[pg.pfn.idx()] -= 1;
         }

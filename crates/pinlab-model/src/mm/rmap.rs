@@ -15,7 +15,7 @@ impl World {
     pub(crate) fn folio_mkclean(&mut self, pfn: Pfn) -> usize {
         let mut dirty = 0;
         for p in &mut self.procs {
-            for (_, pte) in p.ptes.iter_mut().filter(|(_, pte)| pte.pfn == pfn) {
+            for (_, pte) in p.ptes.iter_mut().filter(|(_, pte)| pte.pfn == pfn && !pte.migration) {
                 dirty += usize::from(pte.dirty);
                 pte.writable = false;
                 pte.dirty = false;
@@ -24,8 +24,29 @@ impl World {
         dirty
     }
 
+    /// `try_to_unmap`: remove every PTE mapping the folio, moving their
+    /// dirty bits into PG_dirty. Returns how many were removed.
+    pub(crate) fn try_to_unmap(&mut self, pfn: Pfn) -> usize {
+        let mut victims = Vec::new();
+        for (p, pr) in self.procs.iter().enumerate() {
+            for (vpn, pte) in pr.ptes.iter().filter(|(_, e)| e.pfn == pfn && !e.migration) {
+                victims.push((crate::ids::ProcId(p as u8), *vpn, pte.dirty));
+            }
+        }
+        if victims.iter().any(|v| v.2) {
+            self.folio_mark_dirty(pfn);
+        }
+        for (p, vpn, _) in &victims {
+            self.zap_pte(*p, *vpn);
+        }
+        victims.len()
+    }
+
     /// Number of PTEs mapping the folio (what `folio_mapcount` should say).
     pub fn rmap_count(&self, pfn: Pfn) -> usize {
-        self.procs.iter().map(|p| p.ptes.iter().filter(|(_, pte)| pte.pfn == pfn).count()).sum()
+        self.procs
+            .iter()
+            .map(|p| p.ptes.iter().filter(|(_, pte)| pte.pfn == pfn && !pte.migration).count())
+            .sum()
     }
 }

@@ -9,13 +9,16 @@ use crate::ids::{FileId, Pfn};
 pub struct Vma {
     pub start: u16,
     pub pages: u8,
-    pub file: FileId,
+    /// `None`: anonymous memory.
+    pub file: Option<FileId>,
     /// File page mapped at `start`.
     pub pgoff: u8,
     /// MAP_SHARED
     pub shared: bool,
     /// PROT_WRITE (VM_WRITE)
     pub write: bool,
+    /// VM_DONTCOPY (`madvise(MADV_DONTFORK)`): not inherited by a fork child.
+    pub dontfork: bool,
 }
 
 impl Vma {
@@ -31,7 +34,7 @@ impl Vma {
     /// `vma_needs_dirty_tracking`: a shared writable file mapping whose
     /// file system wants `page_mkwrite` notifications (csumfs does).
     pub fn needs_dirty_tracking(&self) -> bool {
-        self.shared && self.write
+        self.file.is_some() && self.shared && self.write
     }
 }
 
@@ -40,10 +43,30 @@ pub struct Pte {
     pub pfn: Pfn,
     pub writable: bool,
     pub dirty: bool,
+    /// A migration entry (`make_migration_entry`): the page is being moved;
+    /// an access waits (`migration_entry_wait`) until it is restored.
+    pub migration: bool,
+}
+
+impl Pte {
+    pub fn new(pfn: Pfn, writable: bool) -> Pte {
+        Pte { pfn, writable, dirty: writable, migration: false }
+    }
+}
+
+/// Where a process is in its life.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ProcState {
+    /// Created by a `fork` that has not run yet.
+    Unborn,
+    #[default]
+    Alive,
+    Exited,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Process {
+    pub state: ProcState,
     pub vmas: Vec<Vma>,
     /// Present PTEs, sorted by vpn.
     pub ptes: Vec<(u16, Pte)>,
@@ -76,6 +99,12 @@ impl Process {
         self.next_vpn = vma.start + u16::from(vma.pages);
         self.vmas.push(vma);
     }
+
+    /// Remove the PTE at `vpn`, returning it.
+    pub fn zap(&mut self, vpn: u16) -> Option<Pte> {
+        let i = self.ptes.binary_search_by_key(&vpn, |e| e.0).ok()?;
+        Some(self.ptes.remove(i).1)
+    }
 }
 
 #[cfg(test)]
@@ -85,14 +114,24 @@ mod tests {
     #[test]
     fn vma_lookup_and_ptes_stay_sorted() {
         let mut p = Process::default();
-        p.map(Vma { start: 0, pages: 2, file: FileId(0), pgoff: 1, shared: true, write: true });
+        p.map(Vma {
+            start: 0,
+            pages: 2,
+            file: Some(FileId(0)),
+            pgoff: 1,
+            shared: true,
+            write: true,
+            dontfork: false,
+        });
         assert_eq!(p.next_vpn, 2);
         assert_eq!(p.vma(1).map(|v| v.file_index(1)), Some(2));
         assert!(p.vma(2).is_none());
-        p.install(1, Pte { pfn: Pfn(3), writable: false, dirty: false });
-        p.install(0, Pte { pfn: Pfn(4), writable: true, dirty: true });
+        p.install(1, Pte::new(Pfn(3), false));
+        p.install(0, Pte::new(Pfn(4), true));
         assert_eq!(p.ptes.iter().map(|e| e.0).collect::<Vec<_>>(), vec![0, 1]);
         assert_eq!(p.pte(1).unwrap().pfn, Pfn(3));
         assert!(p.pte(5).is_none());
+        assert_eq!(p.zap(0).map(|e| e.pfn), Some(Pfn(4)));
+        assert!(p.pte(0).is_none() && p.zap(0).is_none());
     }
 }

@@ -1,0 +1,141 @@
+//! Page migration (`migrate_pages` of one folio).
+//!
+//! Four steps: `folio_isolate_lru`; `try_to_migrate` replaces every PTE by
+//! a migration entry (accesses wait) — designs with `migrate_refuse_pinned`
+//! give up before this on a maybe-pinned folio; `folio_migrate_mapping`
+//! freezes the refcount at the expected value (isolation + page cache +
+//! private data) and fails with EAGAIN if anyone else holds a reference, a
+//! pin included, else copies the data to a new frame and frees the old one;
+//! `remove_migration_ptes` points the PTEs at the new frame.
+
+use crate::errno::Errno;
+use crate::ids::*;
+use crate::mm::frame::{FolioFlags, Owner};
+use crate::trace::Tracer;
+use crate::world::{Binding, Cx, OpState, World};
+
+impl World {
+    /// Point migration entries for `from` back at a present page `to`.
+    fn remove_migration_ptes(&mut self, from: Pfn, to: Pfn) -> u32 {
+        let mut n = 0;
+        for p in &mut self.procs {
+            for (_, e) in p.ptes.iter_mut().filter(|(_, e)| e.migration && e.pfn == from) {
+                e.migration = false;
+                e.pfn = to;
+                n += 1;
+            }
+        }
+        let f = self.folio_mut(to);
+        f.mapcount += n as u16;
+        f.refcount += n;
+        n
+    }
+
+    pub(crate) fn op_migrate<T: Tracer>(
+        &mut self,
+        cx: &Cx,
+        t: ThreadId,
+        map: NameId,
+        page: u8,
+        tr: &mut T,
+    ) -> Option<&'static str> {
+        let (old, new, stage) = match self.threads[t.idx()].op {
+            OpState::Migrate { old, new, stage } => (old, new, stage),
+            _ => {
+                let start = match self.resolve(map) {
+                    Err(None) => return None,
+                    Ok(Binding::Map { start, pages }) if page < pages => start,
+                    _ => {
+                        self.fail(t, Errno::EFAULT, None);
+                        return Some("migrate: bad address");
+                    }
+                };
+                let vpn = start + u16::from(page);
+                let pte = cx.prog.thread(t).proc.and_then(|p| self.procs[p.idx()].pte(vpn).copied());
+                let Some(pte) = pte.filter(|e| !e.migration && Some(e.pfn) != self.zero_pfn) else {
+                    self.fail(t, Errno::EFAULT, None);
+                    return Some("migrate: no page mapped there (EFAULT)");
+                };
+                if !self.folio_isolate_lru(pte.pfn) {
+                    self.fail(t, Errno::EBUSY, None);
+                    return Some("folio_isolate_lru failed: not on the LRU (EBUSY)");
+                }
+                self.threads[t.idx()].op = OpState::Migrate { old: pte.pfn, new: None, stage: 1 };
+                tr.note(|| format!("pfn {} isolated (+1 reference)", pte.pfn.0));
+                return Some("folio_isolate_lru");
+            }
+        };
+        match stage {
+            1 => {
+                if cx.design.migrate_refuse_pinned && self.maybe_pinned(cx, old, 1) {
+                    self.folio_putback_lru(old);
+                    self.fail(t, Errno::EAGAIN, None);
+                    return Some("try_to_migrate: folio_maybe_dma_pinned, give up (EAGAIN)");
+                }
+                let mut n = 0u32;
+                let mut dirty = false;
+                for p in &mut self.procs {
+                    for (_, e) in p.ptes.iter_mut().filter(|(_, e)| !e.migration && e.pfn == old) {
+                        dirty |= e.dirty;
+                        e.migration = true;
+                        e.writable = false;
+                        e.dirty = false;
+                        n += 1;
+                    }
+                }
+                if dirty {
+                    self.folio_mark_dirty(old);
+                }
+                let f = self.folio_mut(old);
+                f.mapcount -= n as u16;
+                self.folio_put(old, n);
+                self.threads[t.idx()].op = OpState::Migrate { old, new: None, stage: 2 };
+                tr.note(|| format!("{n} PTE(s) replaced by migration entries"));
+                Some("try_to_migrate: PTEs → migration entries")
+            }
+            2 => {
+                let f = *self.folio(old);
+                let cache = u32::from(matches!(f.owner, Owner::File { .. }));
+                let expected = 1 + cache + self.private_refs(cx, old);
+                let target = if f.refcount == expected { self.alloc(f.owner) } else { None };
+                let Some(to) = target else {
+                    let why = if f.refcount == expected {
+                        "no free frame".to_string()
+                    } else {
+                        format!("refcount {} != expected {expected}", f.refcount)
+                    };
+                    tr.note(|| why);
+                    self.remove_migration_ptes(old, old);
+                    self.folio_putback_lru(old);
+                    self.fail(t, Errno::EAGAIN, None);
+                    return Some(
+                        "folio_migrate_mapping: folio_ref_freeze failed (EAGAIN); remove_migration_ptes",
+                    );
+                };
+                self.mem.frames[to.idx()].data = self.mem.frames[old.idx()].data;
+                let nf = self.folio_mut(to);
+                nf.refcount = expected;
+                nf.flags = f.flags;
+                nf.flags.clear(FolioFlags::LRU);
+                if let Owner::File { file, index } = f.owner {
+                    self.files[file.idx()].cache[usize::from(index)] = Some(to);
+                }
+                // The old folio's references all moved; it is freed.
+                self.folio_mut(old).refcount = 1;
+                self.folio_mut(old).flags = FolioFlags::default();
+                self.folio_put(old, 1);
+                self.threads[t.idx()].op = OpState::Migrate { old, new: Some(to), stage: 3 };
+                tr.note(|| format!("contents moved pfn {} → pfn {}; pfn {} freed", old.0, to.0, old.0));
+                Some("folio_migrate_mapping + folio_migrate_copy")
+            }
+            _ => {
+                let to = new.expect("stage 3 has a new folio");
+                let n = self.remove_migration_ptes(old, to);
+                self.folio_putback_lru(to);
+                tr.note(|| format!("{n} PTE(s) now map pfn {}", to.0));
+                self.finish(t);
+                Some("remove_migration_ptes + folio_putback_lru")
+            }
+        }
+    }
+}
