@@ -67,6 +67,12 @@ impl World {
         };
         match stage {
             1 => {
+                // migrate_folio_unmap (MIGRATE_SYNC): folio_lock, then
+                // folio_wait_writeback; the lock is held until the end.
+                let fl = self.folio(old).flags;
+                if fl.has(FolioFlags::LOCKED) || fl.has(FolioFlags::WRITEBACK) {
+                    return None;
+                }
                 if cx.design.migrate_refuse_pinned && self.maybe_pinned(cx, old, 1) {
                     self.folio_putback_lru(old);
                     self.fail(t, Errno::EAGAIN, None);
@@ -86,12 +92,13 @@ impl World {
                 if dirty {
                     self.folio_mark_dirty(old);
                 }
+                self.folio_mut(old).flags.set(FolioFlags::LOCKED);
                 let f = self.folio_mut(old);
                 f.mapcount -= n as u16;
                 self.folio_put(old, n);
                 self.threads[t.idx()].op = OpState::Migrate { old, new: None, stage: 2 };
                 tr.note(|| format!("{n} PTE(s) replaced by migration entries"));
-                Some("try_to_migrate: PTEs → migration entries")
+                Some("folio_lock + try_to_migrate: PTEs → migration entries")
             }
             2 => {
                 let f = *self.folio(old);
@@ -106,6 +113,7 @@ impl World {
                     };
                     tr.note(|| why);
                     self.remove_migration_ptes(old, old);
+                    self.folio_mut(old).flags.clear(FolioFlags::LOCKED);
                     self.folio_putback_lru(old);
                     self.fail(t, Errno::EAGAIN, None);
                     return Some(
@@ -131,10 +139,11 @@ impl World {
             _ => {
                 let to = new.expect("stage 3 has a new folio");
                 let n = self.remove_migration_ptes(old, to);
+                self.folio_mut(to).flags.clear(FolioFlags::LOCKED);
                 self.folio_putback_lru(to);
                 tr.note(|| format!("{n} PTE(s) now map pfn {}", to.0));
                 self.finish(t);
-                Some("remove_migration_ptes + folio_putback_lru")
+                Some("remove_migration_ptes + folio_unlock + folio_putback_lru")
             }
         }
     }

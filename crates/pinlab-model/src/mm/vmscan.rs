@@ -85,6 +85,8 @@ impl World {
                 done(self);
                 return Some("shrink_folio_list: folio_maybe_dma_pinned → activate_locked");
             }
+            // folio_trylock succeeded (checked above); held to the end.
+            self.folio_mut(pfn).flags.set(FolioFlags::LOCKED);
             let unmapped = self.try_to_unmap(pfn);
             let had_private = self.folio(pfn).flags.has(FolioFlags::PRIVATE);
             if had_private {
@@ -100,10 +102,11 @@ impl World {
                 )
             });
             self.threads[t.idx()].op = OpState::Reclaim { next, cur: Some(pfn), stage: 2 };
-            return Some("try_to_unmap + filemap_release_folio");
+            return Some("folio_trylock + try_to_unmap + filemap_release_folio");
         }
         // __remove_mapping: folio_ref_freeze(folio, 2): the page cache's
         // reference and ours, nobody else's.
+        self.folio_mut(pfn).flags.clear(FolioFlags::LOCKED);
         let f = *self.folio(pfn);
         let label = if f.refcount == 2 && !f.flags.has(FolioFlags::DIRTY) {
             if let Owner::File { file, index } = f.owner {
@@ -112,7 +115,7 @@ impl World {
             self.folio_mut(pfn).refcount = 1;
             self.folio_put(pfn, 1);
             tr.note(|| format!("pfn {} freed", pfn.0));
-            "__remove_mapping: folio_ref_freeze ok, folio freed"
+            "__remove_mapping: folio_ref_freeze ok, folio_unlock, folio freed"
         } else {
             tr.note(|| format!("refcount {} != 2: someone holds the folio", f.refcount));
             self.folio_putback_lru(pfn);
