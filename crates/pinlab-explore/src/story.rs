@@ -4,6 +4,7 @@
 
 use crate::schedule::Schedule;
 use pinlab_model::ids::ThreadId;
+use pinlab_model::mm::frame::Owner;
 use pinlab_model::oracle::Oracle;
 use pinlab_model::trace::Notes;
 use pinlab_model::{Cx, Step, World};
@@ -116,9 +117,16 @@ fn diff(a: &World, b: &World) -> Vec<String> {
                 }
                 out.push(format!("pfn {i}: {}", parts.join(", ")));
             }
-            (None, Some(y)) => {
-                out.push(format!("pfn {i}: allocated ({:?}), refcount {}", y.owner, y.refcount))
-            }
+            (None, Some(y)) => out.push(match y.owner {
+                Owner::Tail { head } => format!("pfn {i}: allocated (tail of pfn {})", head.0),
+                Owner::File { file, index } => {
+                    format!("pfn {i}: allocated (page cache f{}[{index}]), refcount {}", file.0, y.refcount)
+                }
+                o if y.order > 0 => {
+                    format!("pfn {i}: allocated ({o:?}, order {}), refcount {}", y.order, y.refcount)
+                }
+                o => format!("pfn {i}: allocated ({o:?}), refcount {}", y.refcount),
+            }),
             (Some(_), None) => out.push(format!("pfn {i}: freed")),
             _ => {}
         }

@@ -10,7 +10,7 @@ use crate::diag::{Diag, Diags, Source};
 use pinlab_model::cond::Cond;
 use pinlab_model::errno::Errno;
 use pinlab_model::ids::*;
-use pinlab_model::limits::{DISK_SECTORS_MAX, FILE_PAGES_MAX, OPS_PER_THREAD_MAX, THREADS_MAX};
+use pinlab_model::limits::{DISK_SECTORS_MAX, FILE_PAGES_MAX, FRAMES_MAX, OPS_PER_THREAD_MAX, THREADS_MAX};
 use pinlab_model::oracle::{Bug, Oracle};
 use pinlab_model::program::*;
 use std::collections::HashMap;
@@ -36,10 +36,11 @@ const THREAD_VERBS: &[&str] = &[
     "sync",
     "reclaim",
     "migrate",
+    "offline",
     "lookup",
 ];
 const FINALLY_VERBS: &[&str] = &["sync", "crash", "recover"];
-const SETUP_VERBS: &[&str] = &["disk", "fs", "file", "process", "nic", "dma"];
+const SETUP_VERBS: &[&str] = &["memory", "disk", "fs", "file", "process", "nic", "dma"];
 const NIC_METHODS: &[&str] = &["reg_mr", "dereg", "write", "read"];
 const DMA_METHODS: &[&str] = &["write", "read"];
 
@@ -105,6 +106,7 @@ pub fn compile(source: &Source, sc: &ast::Scenario) -> Result<Program, Diags> {
             disks: vec![],
             fss: vec![],
             files: vec![],
+            memory: MemoryDecl { frames: FRAMES_MAX as u8, movable_from: None },
             procs: vec![],
             devs: vec![],
             names: vec![],
@@ -397,6 +399,37 @@ impl Compiler<'_> {
         let mut a = Args::new(s);
         let at = s.span;
         match verb.name.as_str() {
+            "memory" => {
+                let frames = match a.key("frames").map(|(_, v)| v) {
+                    Some(v) => {
+                        self.number(Some(v), at, "`frames=N`", FRAMES_MAX as u64).unwrap_or(FRAMES_MAX as u64)
+                    }
+                    None => FRAMES_MAX as u64,
+                } as u8;
+                let movable_from = match a.key("movable") {
+                    None => None,
+                    Some((_, Value::Range { start, end, span })) => {
+                        if end.value != u64::from(frames) || start.value >= end.value {
+                            self.err(
+                                Diag::new(
+                                    *span,
+                                    "ZONE_MOVABLE must be a non-empty range ending at the last frame",
+                                )
+                                .help(format!("write `movable=A..{frames}`")),
+                            );
+                        }
+                        Some(start.value.min(u64::from(frames)) as u8)
+                    }
+                    Some((k, v)) => {
+                        self.err(Diag::new(k.span.join(v.span()), "expected `movable=A..B`"));
+                        None
+                    }
+                };
+                if frames == 0 {
+                    self.err(Diag::new(at, "the machine needs at least one frame"));
+                }
+                self.prog.memory = MemoryDecl { frames, movable_from };
+            }
             "disk" => {
                 let Some(name) = self.setup_obj(a.next(), at, "disk") else { return };
                 let sectors = a.key("sectors").map(|(_, v)| v);
@@ -889,6 +922,15 @@ impl Compiler<'_> {
                     return None;
                 }
                 let write = a.flag("write");
+                let thp = a.flag("thp");
+                if thp && (backing != Backing::Anon || !pages.is_power_of_two() || !(2..=16).contains(&pages))
+                {
+                    self.err(
+                        Diag::new(at, "`thp` needs an anon mapping of 2, 4, 8 or 16 pages")
+                            .help("a large folio has a power-of-two size"),
+                    );
+                    return None;
+                }
                 if let Backing::File(file) = backing {
                     let fpages = self.prog.files[file.idx()].pages;
                     if first + pages > fpages {
@@ -899,7 +941,7 @@ impl Compiler<'_> {
                         return None;
                     }
                 }
-                Op::Mmap { bind, backing, first, pages, shared, write }
+                Op::Mmap { bind, backing, first, pages, shared, write, thp }
             }
             "store" => {
                 let (map, page) = self.indexed(a.next(), at, &[Kind::Map])?;
@@ -963,6 +1005,7 @@ impl Compiler<'_> {
             }
             "exit" => Op::Exit,
             "reclaim" => Op::Reclaim,
+            "offline" => Op::Offline,
             "migrate" => {
                 let (map, page) = self.indexed(a.next(), at, &[Kind::Map])?;
                 Op::Migrate { map, page }

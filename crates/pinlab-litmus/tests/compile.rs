@@ -79,7 +79,15 @@ fn seed_compiles_to_the_expected_program() {
     assert_eq!(
         p.threads[0].ops,
         vec![
-            Op::Mmap { bind: m, backing: Backing::File(f), first: 0, pages: 2, shared: true, write: true },
+            Op::Mmap {
+                bind: m,
+                backing: Backing::File(f),
+                first: 0,
+                pages: 2,
+                shared: true,
+                write: true,
+                thp: false
+            },
             Op::RegMr { bind: mr, dev, map: m, first: 0, pages: 1, write: true },
             Op::Store { map: m, page: 0, byte: 0x11 },
             Op::Fsync { file: f },
@@ -166,7 +174,8 @@ exists reg.err == EFAULT
                 first: 0,
                 pages: 2,
                 shared: true,
-                write: true
+                write: true,
+                thp: false,
             },
             Op::Load { reg: RegId(0), map: m, page: 1 },
             Op::Gup { bind: pp, map: m, first: 0, pages: 2, foll: Foll::Pin, write: true, longterm: true },
@@ -268,7 +277,7 @@ fn unknown_verb_without_a_near_miss_lists_the_verbs() {
     assert_eq!(
         errs(&with_setup("thread a on p {\n  frob f\n}\n")),
         "t.litmus:10:3: error: unknown verb `frob` \
-         (help: verbs: mmap, munmap, madvise, fork, exit, store, load, pin, gup, unpin, put, fsync, writeback, sync, reclaim, migrate, lookup)\n"
+         (help: verbs: mmap, munmap, madvise, fork, exit, store, load, pin, gup, unpin, put, fsync, writeback, sync, reclaim, migrate, offline, lookup)\n"
     );
 }
 
@@ -288,7 +297,7 @@ fn unknown_setup_objects() {
     assert_eq!(
         errs(text),
         "t.litmus:4:3: error: unknown setup object `filesystem` \
-         (help: setup declares: disk, fs, file, process, nic, dma)\n\
+         (help: setup declares: memory, disk, fs, file, process, nic, dma)\n\
          t.litmus:5:3: error: unknown setup object `procss` (help: did you mean `process`?)\n"
     );
 }
@@ -434,7 +443,7 @@ fn verbs_in_the_wrong_block() {
     assert_eq!(
         errs(&text),
         "t.litmus:10:3: error: `crash` is not allowed in a thread \
-         (help: allowed here: mmap, munmap, madvise, fork, exit, store, load, pin, gup, unpin, put, fsync, writeback, sync, reclaim, migrate, lookup)\n\
+         (help: allowed here: mmap, munmap, madvise, fork, exit, store, load, pin, gup, unpin, put, fsync, writeback, sync, reclaim, migrate, offline, lookup)\n\
          t.litmus:12:11: error: `store` is not allowed in `finally` (help: allowed here: sync, crash, recover)\n"
     );
 }

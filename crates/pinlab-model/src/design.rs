@@ -84,6 +84,10 @@ pub struct Design {
     pub unshare_on_pin: bool,
     /// Migration gives up on a maybe-pinned folio before unmapping it.
     pub migrate_refuse_pinned: bool,
+    /// FOLL_LONGTERM pins first migrate a page out of ZONE_MOVABLE (and
+    /// CMA), so long-term pins never block memory offlining or CMA
+    /// (`check_and_migrate_movable_pages`, 5.7+ / 6.x form).
+    pub longterm_migrate_out: bool,
     /// Reclaim keeps (activates) a maybe-pinned folio instead of stripping
     /// its private data and trying to free it (Kara 2023, ~6.4).
     pub reclaim_keep_pinned: bool,
@@ -117,6 +121,7 @@ fn linux_4_19() -> Design {
         fork_copy_pinned: false,
         unshare_on_pin: false,
         migrate_refuse_pinned: false,
+        longterm_migrate_out: false,
         reclaim_keep_pinned: false,
         refuse_longterm_file_write_pin: false,
     }
@@ -132,6 +137,7 @@ fn linux_6_x() -> Design {
         fork_copy_pinned: true,
         unshare_on_pin: true,
         migrate_refuse_pinned: true,
+        longterm_migrate_out: true,
         reclaim_keep_pinned: true,
         refuse_longterm_file_write_pin: true,
     }

@@ -46,6 +46,14 @@ pub struct FsDecl {
     pub private: PrivateData,
 }
 
+/// `memory frames=N [movable=A..N]`: physical memory size and ZONE_MOVABLE.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct MemoryDecl {
+    pub frames: u8,
+    /// First frame of ZONE_MOVABLE, if there is one.
+    pub movable_from: Option<u8>,
+}
+
 /// A process: declared in `setup`, or created by a thread's `fork`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ProcDecl {
@@ -96,7 +104,8 @@ pub enum Foll {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum Op {
     /// `NAME = mmap FILE|anon pages=A..B shared|private [write]`
-    Mmap { bind: NameId, backing: Backing, first: u8, pages: u8, shared: bool, write: bool },
+    /// `thp`: back an anon mapping with one large folio (order log2(pages)).
+    Mmap { bind: NameId, backing: Backing, first: u8, pages: u8, shared: bool, write: bool, thp: bool },
     /// `munmap X`
     Munmap { map: NameId },
     /// `madvise X dontfork`
@@ -109,6 +118,9 @@ pub enum Op {
     Reclaim,
     /// `migrate X[p]`: `migrate_pages` of the page mapped there.
     Migrate { map: NameId, page: u8 },
+    /// `offline`: evacuate ZONE_MOVABLE (`offline_pages` / a CMA
+    /// allocation): migrate every folio out; EBUSY if one cannot move.
+    Offline,
     /// `lookup F[p]`: a transient page-cache reference (`filemap_get_folio`
     /// then `folio_put`), as any kernel thread may take.
     Lookup { file: FileId, page: u8 },
@@ -183,6 +195,7 @@ pub struct Program {
     pub disks: Vec<DiskDecl>,
     pub fss: Vec<FsDecl>,
     pub files: Vec<FileDecl>,
+    pub memory: MemoryDecl,
     pub procs: Vec<ProcDecl>,
     pub devs: Vec<DevDecl>,
     /// Scenario-global names, indexed by `NameId`.

@@ -172,7 +172,7 @@ impl World {
     /// cache, as after `write` + `fsync`), processes with empty address spaces.
     pub fn new(prog: &Program) -> Result<World, InitError> {
         let mut w = World {
-            mem: Memory::default(),
+            mem: Memory::new(prog.memory.frames, prog.memory.movable_from),
             procs: prog
                 .procs
                 .iter()
@@ -267,6 +267,10 @@ impl World {
         self.ver_clock
     }
 
+    pub(crate) fn sync_ghost_len(&mut self) {
+        self.sync_ghost_pins();
+    }
+
     fn sync_ghost_pins(&mut self) {
         self.ghost.pins.resize(self.mem.frames.len(), 0);
     }
@@ -298,7 +302,7 @@ impl World {
             let busy = f.mapcount > 0
                 || f.flags.has(FolioFlags::LOCKED)
                 || f.flags.has(FolioFlags::WRITEBACK)
-                || self.ghost.pins[pfn.idx()] > 0;
+                || self.ghost.pins[self.mem.head(pfn).idx()] > 0;
             if busy {
                 self.bug(Bug::BadPageFree);
             }
@@ -362,8 +366,8 @@ impl World {
             return Step::Blocked;
         }
         let ran = match *op {
-            Op::Mmap { bind, backing, first, pages, shared, write } => {
-                Some(self.op_mmap(tp.proc, t, bind, backing, first, pages, shared, write))
+            Op::Mmap { bind, backing, first, pages, shared, write, thp } => {
+                Some(self.op_mmap(tp.proc, t, bind, backing, first, pages, shared, write, thp))
             }
             Op::Munmap { map } => self.op_munmap(cx, t, map),
             Op::MadviseDontfork { map } => self.op_madvise_dontfork(cx, t, map),
@@ -372,6 +376,7 @@ impl World {
             Op::Reclaim => self.op_reclaim(cx, t, tr),
             Op::Migrate { map, page } => self.op_migrate(cx, t, map, page, tr),
             Op::Lookup { file, page } => Some(self.op_lookup(t, file, page)),
+            Op::Offline => Some(self.op_offline(cx, t, tr)),
             Op::Store { map, page, byte } => self.op_store(cx, t, map, page, byte, tr),
             Op::Load { reg, map, page } => self.op_load(cx, t, reg, map, page, tr),
             Op::Gup { bind, map, first, pages, foll, write, longterm } => {
@@ -454,7 +459,7 @@ impl World {
         for s in self.pinsets.iter().filter(|s| s.foll == crate::program::Foll::Pin) {
             // The zero page is never counted: pinning it pins nothing.
             for p in s.pages.iter().filter(|p| p.held && Some(p.pfn) != self.zero_pfn) {
-                expect[p.pfn.idx()] += 1;
+                expect[self.mem.head(p.pfn).idx()] += 1;
             }
         }
         expect == self.ghost.pins

@@ -88,6 +88,39 @@ impl World {
                     tr.note(|| format!("map f{}[{index}] (pfn {}) read-only at vpn {vpn}", file.0, pfn.0));
                     Access::Faulted("filemap_fault")
                 }
+                None if write
+                    && vma.order > 0
+                    && (vma.start..vma.start + u16::from(vma.pages))
+                        .all(|v| self.procs[p.idx()].pte(v).is_none()) =>
+                {
+                    // do_anonymous_page with a large folio (alloc_anon_folio):
+                    // one folio for the whole VMA, every PTE mapped at once.
+                    let Some(head) = self.mem.alloc_order(Owner::Anon, vma.order) else {
+                        return Access::Err(Errno::ENOMEM);
+                    };
+                    self.sync_ghost_len();
+                    let n = 1u16 << vma.order;
+                    for i in 0..usize::from(n) {
+                        self.mem.frames[head.idx() + i].data = page_fill(0, 0);
+                        self.procs[p.idx()]
+                            .install(vma.start + i as u16, Pte::new(Pfn(head.0 + i as u8), true));
+                    }
+                    let f = self.folio_mut(head);
+                    f.refcount = u32::from(n);
+                    f.mapcount = n;
+                    f.flags.set(FolioFlags::ANON_EXCLUSIVE);
+                    f.flags.set(FolioFlags::LRU);
+                    tr.note(|| {
+                        format!(
+                            "new large folio pfn {}..{} (order {}) mapped at vpn {}..",
+                            head.0,
+                            head.0 + n as u8,
+                            vma.order,
+                            vma.start
+                        )
+                    });
+                    Access::Faulted("do_anonymous_page (large folio)")
+                }
                 None if write => {
                     // do_anonymous_page: a fresh zeroed, exclusive page.
                     let Some(pfn) = self.alloc(Owner::Anon) else { return Access::Err(Errno::ENOMEM) };

@@ -77,6 +77,16 @@ pub enum Owner {
     Zero,
     /// A bounce buffer holding a writeback snapshot (bounce design).
     Bounce,
+    /// A tail page of a large folio: every count lives in the head.
+    Tail { head: Pfn },
+}
+
+impl Owner {
+    /// Pages of this kind may live in ZONE_MOVABLE (user memory and the page
+    /// cache are `GFP_HIGHUSER_MOVABLE`; kernel buffers are not).
+    pub fn movable(self) -> bool {
+        matches!(self, Owner::Anon | Owner::File { .. })
+    }
 }
 
 /// Metadata of an allocated frame. Counts are the kernel's view; the exact
@@ -96,6 +106,10 @@ pub struct Folio {
     pub write_pincount: u16,
     pub flags: FolioFlags,
     pub owner: Owner,
+    /// log2 of the pages in the folio: 0 for a small folio; the tails follow
+    /// the head in physical order. A large folio keeps an exact `_pincount`
+    /// under every design that counts pins (`folio_has_pincount`, 6.3+).
+    pub order: u8,
 }
 
 impl Folio {
@@ -107,7 +121,12 @@ impl Folio {
             write_pincount: 0,
             flags: FolioFlags::default(),
             owner,
+            order: 0,
         }
+    }
+
+    pub fn nr_pages(&self) -> u8 {
+        1 << self.order
     }
 }
 
@@ -122,41 +141,101 @@ pub struct Frame {
 
 /// All physical frames. Frames past the end of the vector are free and have
 /// never been used; the vector grows on demand so the world stays small.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+///
+/// Frames `movable_start..frames_max` form ZONE_MOVABLE: only movable
+/// allocations may use them, and those prefer them (the highest zone is
+/// tried first, as the page allocator's zonelist does). With no movable
+/// zone, allocation is plain lowest-free-first.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Memory {
     pub frames: Vec<Frame>,
+    pub frames_max: u8,
+    pub movable_start: u8,
+}
+
+impl Default for Memory {
+    fn default() -> Memory {
+        Memory::new(FRAMES_MAX as u8, None)
+    }
 }
 
 impl Memory {
-    /// Allocate the lowest free frame (`alloc_pages`); its contents are
-    /// whatever the previous user left (the caller fills it).
+    pub fn new(frames_max: u8, movable_start: Option<u8>) -> Memory {
+        Memory { frames: Vec::new(), frames_max, movable_start: movable_start.unwrap_or(frames_max) }
+    }
+
+    pub fn in_movable_zone(&self, pfn: Pfn) -> bool {
+        pfn.0 >= self.movable_start
+    }
+
+    fn run_free(&self, start: usize, n: usize) -> bool {
+        (start..start + n).all(|i| self.frames.get(i).is_none_or(|f| f.folio.is_none()))
+    }
+
+    /// Allocate a small folio (`alloc_pages`); its contents are whatever
+    /// the previous user left (the caller fills it).
     pub fn alloc(&mut self, owner: Owner) -> Option<Pfn> {
-        let pfn = match self.frames.iter().position(|f| f.folio.is_none()) {
-            Some(i) => i,
-            None if self.frames.len() < FRAMES_MAX => {
-                self.frames.push(Frame { gen: 0, data: Default::default(), folio: None });
-                self.frames.len() - 1
-            }
-            None => return None,
-        };
-        self.frames[pfn].folio = Some(Folio::new(owner));
-        Some(Pfn(pfn as u8))
+        self.alloc_order(owner, 0)
     }
 
-    /// Return a frame to the free list (`free_unref_page`).
+    /// Allocate a folio of 2^order naturally aligned frames: movable kinds
+    /// try ZONE_MOVABLE first, then the rest; others only the rest.
+    pub fn alloc_order(&mut self, owner: Owner, order: u8) -> Option<Pfn> {
+        self.alloc_in(owner, order, owner.movable())
+    }
+
+    fn alloc_in(&mut self, owner: Owner, order: u8, movable_ok: bool) -> Option<Pfn> {
+        let n = 1usize << order;
+        let (max, mov) = (usize::from(self.frames_max), usize::from(self.movable_start));
+        let movable: Vec<usize> = (0..max).step_by(n).filter(|&s| s >= mov && s + n <= max).collect();
+        let normal: Vec<usize> = (0..max).step_by(n).filter(|&s| s + n <= mov.min(max)).collect();
+        let zones = if movable_ok { [movable, normal].concat() } else { normal };
+        let start = zones.into_iter().find(|&s| self.run_free(s, n))?;
+        if self.frames.len() < start + n {
+            self.frames.resize(start + n, Frame { gen: 0, data: Default::default(), folio: None });
+        }
+        let head = Pfn(start as u8);
+        self.frames[start].folio = Some(Folio { order, ..Folio::new(owner) });
+        for i in start + 1..start + n {
+            self.frames[i].folio = Some(Folio { refcount: 0, ..Folio::new(Owner::Tail { head }) });
+        }
+        Some(head)
+    }
+
+    /// Allocate a small folio outside ZONE_MOVABLE (the target of a
+    /// long-term-pin migration: `memalloc_pin_save` drops `__GFP_MOVABLE`).
+    pub fn alloc_unmovable(&mut self, owner: Owner) -> Option<Pfn> {
+        self.alloc_in(owner, 0, false)
+    }
+
+    /// Return a folio's frames to the free list (`free_unref_page`); every
+    /// frame's generation bumps.
     pub fn free(&mut self, pfn: Pfn) {
-        let f = &mut self.frames[pfn.idx()];
-        debug_assert!(f.folio.is_some(), "freeing a free frame");
-        f.folio = None;
-        f.gen = f.gen.wrapping_add(1);
+        let head = self.head(pfn);
+        let n = usize::from(self.folio(head).nr_pages());
+        for f in &mut self.frames[head.idx()..head.idx() + n] {
+            f.folio = None;
+            f.gen = f.gen.wrapping_add(1);
+        }
     }
 
+    /// The head frame of the folio `pfn` belongs to (`page_folio`).
+    pub fn head(&self, pfn: Pfn) -> Pfn {
+        match self.frames[pfn.idx()].folio {
+            Some(Folio { owner: Owner::Tail { head }, .. }) => head,
+            _ => pfn,
+        }
+    }
+
+    /// The folio `pfn` belongs to: a tail page resolves to its head.
     pub fn folio(&self, pfn: Pfn) -> &Folio {
-        self.frames[pfn.idx()].folio.as_ref().expect("folio of a free frame")
+        let head = self.head(pfn);
+        self.frames[head.idx()].folio.as_ref().expect("folio of a free frame")
     }
 
     pub fn folio_mut(&mut self, pfn: Pfn) -> &mut Folio {
-        self.frames[pfn.idx()].folio.as_mut().expect("folio of a free frame")
+        let head = self.head(pfn);
+        self.frames[head.idx()].folio.as_mut().expect("folio of a free frame")
     }
 
     pub fn gen(&self, pfn: Pfn) -> u16 {
@@ -181,6 +260,32 @@ mod tests {
             assert!(m.alloc(Owner::Bounce).is_some());
         }
         assert_eq!(m.alloc(Owner::Bounce), None, "memory is bounded");
+    }
+
+    #[test]
+    fn large_folios_are_aligned_and_resolve_to_their_head() {
+        let mut m = Memory::default();
+        let a = m.alloc(Owner::Anon).unwrap();
+        let big = m.alloc_order(Owner::Anon, 2).unwrap();
+        assert_eq!((a, big), (Pfn(0), Pfn(4)), "an order-2 folio starts on a multiple of 4");
+        assert_eq!(m.head(Pfn(6)), big);
+        m.folio_mut(Pfn(7)).refcount += 5;
+        assert_eq!(m.folio(big).refcount, 6, "a tail's counts are the head's");
+        assert_eq!(m.alloc(Owner::Anon), Some(Pfn(1)), "small folios fill the hole below");
+        m.free(Pfn(5));
+        assert!((4..8).all(|i| m.frames[i].folio.is_none() && m.frames[i].gen == 1));
+    }
+
+    #[test]
+    fn movable_allocations_prefer_zone_movable_and_kernel_ones_avoid_it() {
+        let mut m = Memory::new(8, Some(4));
+        assert_eq!(m.alloc(Owner::Anon), Some(Pfn(4)));
+        assert_eq!(m.alloc(Owner::Bounce), Some(Pfn(0)));
+        assert!(m.in_movable_zone(Pfn(4)) && !m.in_movable_zone(Pfn(3)));
+        for _ in 0..3 {
+            m.alloc(Owner::Anon).unwrap();
+        }
+        assert_eq!(m.alloc(Owner::Anon), Some(Pfn(1)), "a full movable zone falls back to normal");
     }
 
     #[test]

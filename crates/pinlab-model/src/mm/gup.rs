@@ -62,10 +62,11 @@ impl World {
                 let private = u32::from(f.flags.has(FolioFlags::PRIVATE));
                 f.refcount > u32::from(f.mapcount) + cache + private + own_refs
             }
+            PinTracking::Bias if f.order > 0 => f.pincount > 0,
             PinTracking::Bias => f.refcount >= GUP_PIN_COUNTING_BIAS,
             PinTracking::Exact => f.pincount > 0,
         };
-        let truth = self.ghost.pins[pfn.idx()] > 0;
+        let truth = self.ghost.pins[self.mem.head(pfn).idx()] > 0;
         self.stats.pin_tests += 1;
         if guess && !truth {
             self.stats.false_positives += 1;
@@ -78,10 +79,17 @@ impl World {
     }
 
     /// References a GUP of this kind adds to `_refcount` under the design.
-    fn gup_refs(tracking: PinTracking, foll: Foll) -> u32 {
+    /// How a GUP of this kind is counted on the folio of `pfn`: references
+    /// added to `_refcount`, and whether `_pincount` counts it exactly. A
+    /// FOLL_PIN adds the 1024 bias only to a small folio; a large folio has
+    /// its own exact `_pincount` (`try_grab_folio`, 6.3+).
+    fn pin_counts(&self, tracking: PinTracking, foll: Foll, pfn: Pfn) -> (u32, bool) {
+        let large = self.folio(pfn).order > 0;
         match (foll, tracking) {
-            (Foll::Pin, PinTracking::Bias) => GUP_PIN_COUNTING_BIAS,
-            _ => 1,
+            (Foll::Get, _) => (1, false),
+            (Foll::Pin, PinTracking::Bias) if !large => (GUP_PIN_COUNTING_BIAS, false),
+            (Foll::Pin, PinTracking::Bias | PinTracking::Exact) => (1, true),
+            (Foll::Pin, PinTracking::None | PinTracking::Heuristic) => (1, false),
         }
     }
 
@@ -172,8 +180,29 @@ impl World {
                 };
             }
         }
+        if !zero
+            && longterm
+            && foll == Foll::Pin
+            && cx.design.longterm_migrate_out
+            && self.mem.in_movable_zone(pfn)
+        {
+            // __gup_longterm_locked → check_and_migrate_movable_pages:
+            // a long-term pin must not sit in ZONE_MOVABLE.
+            return match self.migrate_out_now(cx, pfn) {
+                Ok(to) => {
+                    tr.note(|| format!("pfn {} is in ZONE_MOVABLE: migrated to pfn {}", pfn.0, to.0));
+                    Some("check_and_migrate_movable_pages → migrate_longterm_unpinnable_folios")
+                }
+                Err(e) => {
+                    self.gup_unwind(cx, set);
+                    self.fail(t, e, Some(bind));
+                    Some("check_and_migrate_movable_pages: migration failed")
+                }
+            };
+        }
         // try_grab_folio. The zero page is special: pinning it changes no count.
-        let refs = if zero { 0 } else { Self::gup_refs(cx.design.pin_tracking, foll) };
+        let (refs, exact) =
+            if zero { (0, false) } else { self.pin_counts(cx.design.pin_tracking, foll, pfn) };
         if !zero {
             if self.folio(pfn).refcount.checked_add(refs).is_none_or(|r| r > i32::MAX as u32) {
                 self.bug(crate::oracle::Bug::PinOverflow);
@@ -181,7 +210,6 @@ impl World {
                 self.fail(t, Errno::ENOMEM, Some(bind));
                 return Some("try_grab_folio: refcount would overflow (ENOMEM)");
             }
-            let exact = cx.design.pin_tracking == PinTracking::Exact && foll == Foll::Pin;
             let f = self.folio_mut(pfn);
             f.refcount += refs;
             if exact {
@@ -189,7 +217,8 @@ impl World {
                 f.write_pincount += u16::from(write);
             }
             if foll == Foll::Pin {
-                self.ghost.pins[pfn.idx()] += 1;
+                let head = self.mem.head(pfn);
+                self.ghost.pins[head.idx()] += 1;
             }
         }
         let gen = self.mem.gen(pfn);
@@ -240,21 +269,23 @@ impl World {
         if Some(pg.pfn) == self.zero_pfn {
             return;
         }
-        if foll == Foll::Pin {
-            self.ghost.pins[pg.pfn.idx()] -= 1;
-        }
         if self.mem.frames[pg.pfn.idx()].folio.is_none() || self.mem.gen(pg.pfn) != pg.gen {
             // The reference we held kept the frame alive; if it is gone, a
             // count was wrong somewhere.
             self.bug(crate::oracle::Bug::RefcountUnderflow);
             return;
         }
-        if cx.design.pin_tracking == PinTracking::Exact && foll == Foll::Pin {
+        if foll == Foll::Pin {
+            let head = self.mem.head(pg.pfn);
+            self.ghost.pins[head.idx()] -= 1;
+        }
+        let (refs, exact) = self.pin_counts(cx.design.pin_tracking, foll, pg.pfn);
+        if exact {
             let f = self.folio_mut(pg.pfn);
             f.pincount -= 1;
             f.write_pincount -= u16::from(write);
         }
-        self.folio_put(pg.pfn, Self::gup_refs(cx.design.pin_tracking, foll));
+        self.folio_put(pg.pfn, refs);
     }
 
     /// `unpin P [dirty]`, `put P`, and `n.dereg MR` (`ib_dereg_mr`: the NIC

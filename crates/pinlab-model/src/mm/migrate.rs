@@ -56,6 +56,10 @@ impl World {
                     self.fail(t, Errno::EFAULT, None);
                     return Some("migrate: no page mapped there (EFAULT)");
                 };
+                if self.folio(pte.pfn).order > 0 {
+                    self.fail(t, Errno::EBUSY, None);
+                    return Some("migrate: large folio migration is not modelled (EBUSY)");
+                }
                 if !self.folio_isolate_lru(pte.pfn) {
                     self.fail(t, Errno::EBUSY, None);
                     return Some("folio_isolate_lru failed: not on the LRU (EBUSY)");
@@ -146,5 +150,67 @@ impl World {
                 Some("remove_migration_ptes + folio_unlock + folio_putback_lru")
             }
         }
+    }
+}
+
+impl World {
+    /// Migrate one folio at once to a frame outside ZONE_MOVABLE: the
+    /// whole of `migrate_pages` in one step, for the paths that the model
+    /// does not interleave (long-term-pin migrate-out, memory offlining).
+    /// Fails if the folio is locked, under writeback, large, or referenced
+    /// by anyone but its mappings, the page cache and its private data.
+    pub(crate) fn migrate_out_now(&mut self, cx: &Cx, pfn: Pfn) -> Result<Pfn, Errno> {
+        let old = self.mem.head(pfn);
+        let f = *self.folio(old);
+        if f.order > 0 || f.flags.has(FolioFlags::LOCKED) || f.flags.has(FolioFlags::WRITEBACK) {
+            return Err(Errno::EBUSY);
+        }
+        let cache = u32::from(matches!(f.owner, Owner::File { .. }));
+        if f.refcount != u32::from(f.mapcount) + cache + self.private_refs(cx, old) {
+            return Err(Errno::EBUSY);
+        }
+        let to = self.mem.alloc_unmovable(f.owner).ok_or(Errno::ENOMEM)?;
+        self.sync_ghost_len();
+        self.mem.frames[to.idx()].data = self.mem.frames[old.idx()].data;
+        *self.folio_mut(to) = f;
+        for p in &mut self.procs {
+            for (_, e) in p.ptes.iter_mut().filter(|(_, e)| e.pfn == old) {
+                e.pfn = to;
+            }
+        }
+        if let Owner::File { file, index } = f.owner {
+            self.files[file.idx()].cache[usize::from(index)] = Some(to);
+        }
+        let o = self.folio_mut(old);
+        *o = crate::mm::frame::Folio::new(f.owner);
+        self.folio_put(old, 1);
+        Ok(to)
+    }
+
+    /// `offline`: migrate every folio out of ZONE_MOVABLE, lowest first.
+    pub(crate) fn op_offline<T: Tracer>(&mut self, cx: &Cx, t: ThreadId, tr: &mut T) -> &'static str {
+        let start = usize::from(self.mem.movable_start);
+        let mut moved = 0;
+        for i in start..self.mem.frames.len() {
+            let pfn = Pfn(i as u8);
+            let is_head = self.mem.frames[i].folio.is_some_and(|f| !matches!(f.owner, Owner::Tail { .. }));
+            if !is_head {
+                continue;
+            }
+            match self.migrate_out_now(cx, pfn) {
+                Ok(to) => {
+                    moved += 1;
+                    tr.note(|| format!("pfn {i} moved to pfn {}", to.0));
+                }
+                Err(e) => {
+                    tr.note(|| format!("pfn {i} cannot move: {}", e.name()));
+                    self.fail(t, e, None);
+                    return "offline_pages: a folio in ZONE_MOVABLE cannot be migrated (EBUSY)";
+                }
+            }
+        }
+        tr.note(|| format!("{moved} folio(s) migrated"));
+        self.finish(t);
+        "offline_pages: ZONE_MOVABLE evacuated"
     }
 }

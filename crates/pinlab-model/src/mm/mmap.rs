@@ -20,6 +20,7 @@ impl World {
         pages: u8,
         shared: bool,
         write: bool,
+        thp: bool,
     ) -> &'static str {
         let Some(p) = proc.filter(|p| self.procs[p.idx()].state == ProcState::Alive) else {
             self.fail(t, Errno::EFAULT, Some(bind));
@@ -29,9 +30,11 @@ impl World {
             Backing::File(f) => Some(f),
             Backing::Anon => None,
         };
+        let order = if thp { pages.trailing_zeros() as u8 } else { 0 };
         let pr = &mut self.procs[p.idx()];
-        let start = pr.next_vpn;
-        pr.map(Vma { start, pages, file, pgoff: first, shared, write, dontfork: false });
+        // A THP mapping is aligned to its folio size (thp_get_unmapped_area).
+        let start = pr.next_vpn.next_multiple_of(1 << order);
+        pr.map(Vma { start, pages, file, pgoff: first, shared, write, dontfork: false, order });
         self.names[bind.idx()] = Binding::Map { start, pages };
         self.finish(t);
         "do_mmap"

@@ -14,8 +14,10 @@ impl World {
     /// writing through a pin has no PTE and is not stopped by this.
     pub(crate) fn folio_mkclean(&mut self, pfn: Pfn) -> usize {
         let mut dirty = 0;
+        let head = self.mem.head(pfn);
+        let mem = &self.mem;
         for p in &mut self.procs {
-            for (_, pte) in p.ptes.iter_mut().filter(|(_, pte)| pte.pfn == pfn && !pte.migration) {
+            for (_, pte) in p.ptes.iter_mut().filter(|(_, pte)| !pte.migration && mem.head(pte.pfn) == head) {
                 dirty += usize::from(pte.dirty);
                 pte.writable = false;
                 pte.dirty = false;
@@ -28,8 +30,9 @@ impl World {
     /// dirty bits into PG_dirty. Returns how many were removed.
     pub(crate) fn try_to_unmap(&mut self, pfn: Pfn) -> usize {
         let mut victims = Vec::new();
+        let head = self.mem.head(pfn);
         for (p, pr) in self.procs.iter().enumerate() {
-            for (vpn, pte) in pr.ptes.iter().filter(|(_, e)| e.pfn == pfn && !e.migration) {
+            for (vpn, pte) in pr.ptes.iter().filter(|(_, e)| !e.migration && self.mem.head(e.pfn) == head) {
                 victims.push((crate::ids::ProcId(p as u8), *vpn, pte.dirty));
             }
         }
@@ -43,10 +46,15 @@ impl World {
     }
 
     /// Number of PTEs mapping the folio (what `folio_mapcount` should say).
+    /// A tail page counts the PTEs of its whole folio.
     pub fn rmap_count(&self, pfn: Pfn) -> usize {
+        if Some(pfn) == self.zero_pfn {
+            return 0; // the zero page keeps no mapcount
+        }
+        let head = self.mem.head(pfn);
         self.procs
             .iter()
-            .map(|p| p.ptes.iter().filter(|(_, pte)| pte.pfn == pfn && !pte.migration).count())
+            .map(|p| p.ptes.iter().filter(|(_, e)| !e.migration && self.mem.head(e.pfn) == head).count())
             .sum()
     }
 }

@@ -19,6 +19,9 @@ pub struct Vma {
     pub write: bool,
     /// VM_DONTCOPY (`madvise(MADV_DONTFORK)`): not inherited by a fork child.
     pub dontfork: bool,
+    /// Anon THP: the first write fault fills the whole (aligned) VMA with one
+    /// folio of 2^order pages, PTE-mapped (a 2 MiB THP scaled down).
+    pub order: u8,
 }
 
 impl Vma {
