@@ -125,6 +125,7 @@ mod tests {
             shared: true,
             write: true,
             dontfork: false,
+            order: 0,
         });
         assert_eq!(p.next_vpn, 2);
         assert_eq!(p.vma(1).map(|v| v.file_index(1)), Some(2));
