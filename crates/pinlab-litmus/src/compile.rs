@@ -466,20 +466,24 @@ impl Compiler<'_> {
                 if self.prog.fss.iter().any(|f| f.disk == disk) {
                     self.err(Diag::new(at, "only one file system per disk"));
                 }
-                match a.key("type") {
-                    Some((_, Value::Word(w))) if w.name == "csumfs" => {}
-                    Some((_, Value::Word(w))) if w.name == "ext4like" => {
+                let ty = match a.key("type") {
+                    Some((_, Value::Word(w))) if w.name == "csumfs" => FsType::Csumfs,
+                    Some((_, Value::Word(w))) if w.name == "ext4like" => FsType::Ext4like,
+                    Some((k, v)) => {
                         self.err(
-                            Diag::new(w.span, "`ext4like` is not modelled yet").help("use `type=csumfs`"),
+                            Diag::new(k.span.join(v.span()), "unknown file-system type")
+                                .help("`type=csumfs` or `type=ext4like`"),
                         );
+                        FsType::Csumfs
                     }
-                    Some((k, v)) => self.err(
-                        Diag::new(k.span.join(v.span()), "unknown file-system type").help("`type=csumfs`"),
-                    ),
-                    None => self.err(Diag::new(at, "missing `type=csumfs`")),
-                }
+                    None => {
+                        self.err(Diag::new(at, "missing `type=csumfs` or `type=ext4like`"));
+                        FsType::Csumfs
+                    }
+                };
                 let stable_writes = match a.key("stable_writes") {
-                    None => true,
+                    // A checksumming fs must keep pages stable under I/O; ext4 does not.
+                    None => ty == FsType::Csumfs,
                     Some((_, Value::Word(w))) if w.name == "yes" => true,
                     Some((_, Value::Word(w))) if w.name == "no" => false,
                     Some((k, v)) => {
@@ -491,6 +495,8 @@ impl Compiler<'_> {
                     }
                 };
                 let private = match a.key("private") {
+                    // ext4like attaches buffer heads, which hold a reference.
+                    None if ty == FsType::Ext4like => PrivateData::Ref,
                     None => PrivateData::None,
                     Some((_, Value::Word(w))) if w.name == "none" => PrivateData::None,
                     Some((_, Value::Word(w))) if w.name == "ref" => PrivateData::Ref,
@@ -504,13 +510,7 @@ impl Compiler<'_> {
                     }
                 };
                 let id = FsId(self.prog.fss.len() as u8);
-                self.prog.fss.push(FsDecl {
-                    private,
-                    name: name.name.clone(),
-                    disk,
-                    ty: FsType::Csumfs,
-                    stable_writes,
-                });
+                self.prog.fss.push(FsDecl { private, name: name.name.clone(), disk, ty, stable_writes });
                 self.declare_obj(name, Obj::Fs(id));
             }
             "file" => {

@@ -91,6 +91,10 @@ pub struct Design {
     /// Reclaim keeps (activates) a maybe-pinned folio instead of stripping
     /// its private data and trying to free it (Kara 2023, ~6.4).
     pub reclaim_keep_pinned: bool,
+    /// ext4 writeback of a dirty folio without buffers: BUG (before
+    /// cc5095747edf, ~5.18) or warn, clear dirty and skip (after; the data
+    /// is silently dropped).
+    pub no_buffers_bug: bool,
     /// Linux 6.5+ (`writable_file_mapping_allowed` in `check_vma_flags`):
     /// FOLL_LONGTERM|FOLL_WRITE pins of a file mapping that needs dirty
     /// tracking fail with `EFAULT`.
@@ -123,6 +127,7 @@ fn linux_4_19() -> Design {
         migrate_refuse_pinned: false,
         longterm_migrate_out: false,
         reclaim_keep_pinned: false,
+        no_buffers_bug: true,
         refuse_longterm_file_write_pin: false,
     }
 }
@@ -139,6 +144,7 @@ fn linux_6_x() -> Design {
         migrate_refuse_pinned: true,
         longterm_migrate_out: true,
         reclaim_keep_pinned: true,
+        no_buffers_bug: false,
         refuse_longterm_file_write_pin: true,
     }
 }

@@ -75,10 +75,19 @@ pub enum Bug {
     BadPageFree,
     /// `try_grab_folio` would overflow `_refcount` (`WARN_ON_ONCE` → -ENOMEM).
     PinOverflow,
+    /// ext4 writeback of a dirty page whose buffers were freed
+    /// (`page_buffers()` BUG in `ext4_writepage` before cc5095747edf, ~5.18).
+    PageWithoutBuffers,
 }
 
 impl Bug {
-    pub const ALL: [Bug; 4] = [Bug::RefcountUnderflow, Bug::PinUnderflow, Bug::BadPageFree, Bug::PinOverflow];
+    pub const ALL: [Bug; 5] = [
+        Bug::RefcountUnderflow,
+        Bug::PinUnderflow,
+        Bug::BadPageFree,
+        Bug::PinOverflow,
+        Bug::PageWithoutBuffers,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -86,6 +95,7 @@ impl Bug {
             Bug::PinUnderflow => "pin_underflow",
             Bug::BadPageFree => "bad_page_free",
             Bug::PinOverflow => "pin_overflow",
+            Bug::PageWithoutBuffers => "page_without_buffers",
         }
     }
 

@@ -16,9 +16,13 @@ pub struct DiskDecl {
     pub volatile: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum FsType {
+    /// Copy-on-write with a CRC32C per block (btrfs-like).
     Csumfs,
+    /// Writes in place through buffer heads attached as folio private data
+    /// (holding a reference); no checksums (ext4-like).
+    Ext4like,
 }
 
 /// Whether the file system attaches private data (buffer heads) to its page

@@ -10,7 +10,7 @@ use crate::block::disk::Disk;
 use crate::data::{page_fill, PageData};
 use crate::design::Design;
 use crate::errno::Errno;
-use crate::fs::csumfs::Csumfs;
+use crate::fs::csumfs::FsState;
 use crate::fs::fsync::FsyncState;
 use crate::fs::fsync::Promise;
 use crate::fs::pagecache::File;
@@ -136,7 +136,7 @@ pub struct World {
     pub mem: Memory,
     pub procs: Vec<Process>,
     pub files: Vec<File>,
-    pub fss: Vec<Csumfs>,
+    pub fss: Vec<FsState>,
     pub disks: Vec<Disk>,
     pub pinsets: Vec<PinSet>,
     pub names: Vec<Binding>,
@@ -196,7 +196,7 @@ impl World {
             zero_pfn: None,
             stats: StepStats::default(),
         };
-        Csumfs::mkfs(&mut w, prog)?;
+        FsState::mkfs(&mut w, prog)?;
         for (i, f) in prog.files.iter().enumerate() {
             for index in 0..f.pages {
                 let pfn = w
@@ -206,6 +206,13 @@ impl World {
                 w.mem.frames[pfn.idx()].data = page_fill(f.fill, 0);
                 w.mem.folio_mut(pfn).flags.set(FolioFlags::UPTODATE);
                 w.mem.folio_mut(pfn).flags.set(FolioFlags::LRU);
+                // The file was written with write(2): its buffers are attached.
+                let private = prog.fss[f.fs.idx()].private;
+                if private != crate::program::PrivateData::None {
+                    let fo = w.mem.folio_mut(pfn);
+                    fo.flags.set(FolioFlags::PRIVATE);
+                    fo.refcount += u32::from(private == crate::program::PrivateData::Ref);
+                }
                 w.files[i].cache[usize::from(index)] = Some(pfn);
             }
         }

@@ -17,14 +17,18 @@ use crate::fs::pagecache::File;
 use crate::ids::*;
 use crate::limits::SECTORS_PER_PAGE;
 use crate::oracle::Oracle;
-use crate::program::Program;
+use crate::program::{FsType, Program};
 use crate::trace::Tracer;
 use crate::world::{InitError, World};
 
 const SPP: u16 = SECTORS_PER_PAGE as u16;
 
+/// The in-memory state of a mounted file system (csumfs or ext4like; they
+/// share the layout: an ext4like file's block map is its pointer sectors,
+/// written once and never switched, and its blocks are rewritten in place).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Csumfs {
+pub struct FsState {
+    pub ty: FsType,
     pub disk: DiskId,
     pub first_data_block: u16,
     pub blocks: u16,
@@ -34,7 +38,7 @@ pub struct Csumfs {
     pub pending_free: u64,
 }
 
-impl Csumfs {
+impl FsState {
     /// `mkfs` + create every file with its fill, written and flushed.
     pub(crate) fn mkfs(w: &mut World, prog: &Program) -> Result<(), InitError> {
         for (i, decl) in prog.fss.iter().enumerate() {
@@ -52,7 +56,14 @@ impl Csumfs {
                     decl.name
                 )));
             }
-            w.fss.push(Csumfs { disk: decl.disk, first_data_block, blocks, used: 0, pending_free: 0 });
+            w.fss.push(FsState {
+                ty: decl.ty,
+                disk: decl.disk,
+                first_data_block,
+                blocks,
+                used: 0,
+                pending_free: 0,
+            });
         }
         let mut next_ptr = vec![0u16; prog.fss.len()];
         for f in &prog.files {
@@ -135,7 +146,7 @@ impl World {
         let (block, crc) = self.csumfs_ptr(file, index, media).ok_or(Errno::EIO)?;
         let disk = self.fss[self.fs_of(file).idx()].disk;
         let data = self.csumfs_block(disk, block, media).ok_or(Errno::EIO)?;
-        if page_crc(&data) != crc {
+        if self.fss[self.fs_of(file).idx()].ty == FsType::Csumfs && page_crc(&data) != crc {
             return Err(Errno::EIO);
         }
         Ok(data)
@@ -144,6 +155,9 @@ impl World {
     /// Verify the checksum of one file page on disk; fire `checksum_error`
     /// if the block and its stored CRC disagree.
     pub(crate) fn csumfs_verify<T: Tracer>(&mut self, file: FileId, index: u8, media: bool, tr: &mut T) {
+        if self.fss[self.fs_of(file).idx()].ty != FsType::Csumfs {
+            return; // no checksums to verify
+        }
         let Some((block, crc)) = self.csumfs_ptr(file, index, media) else { return };
         let disk = self.fss[self.fs_of(file).idx()].disk;
         let actual = self.csumfs_block(disk, block, media).map(|d| page_crc(&d));
@@ -156,6 +170,19 @@ impl World {
                     actual.unwrap_or(0)
                 )
             });
+        }
+    }
+
+    /// `torn`: the file page as a read would see it on disk now mixes
+    /// data of different writes (told apart by their fill byte).
+    pub(crate) fn check_torn<T: Tracer>(&mut self, file: FileId, index: u8, tr: &mut T) {
+        let Some((block, _)) = self.csumfs_ptr(file, index, false) else { return };
+        let disk = self.fss[self.fs_of(file).idx()].disk;
+        if let Some(d) = self.csumfs_block(disk, block, false) {
+            if crate::data::uniform_byte(&d).is_none() {
+                self.fire(Oracle::Torn);
+                tr.note(|| format!("TORN: f{}[{index}] on disk mixes data of different writes", file.0));
+            }
         }
     }
 

@@ -24,6 +24,7 @@ use crate::errno::Errno;
 use crate::ids::*;
 use crate::limits::SECTORS_PER_PAGE;
 use crate::mm::frame::{FolioFlags, Owner};
+use crate::program::FsType;
 use crate::trace::Tracer;
 use crate::world::{Cx, OpState, World};
 
@@ -204,13 +205,42 @@ impl World {
             WbStage::Start => {
                 let pfn = self.wb_pfn(wb);
                 let fs = self.files[wb.file.idx()].fs;
-                let Some(block) = self.fss[fs.idx()].alloc_block() else {
+                let ext4 = self.fss[fs.idx()].ty == FsType::Ext4like;
+                if ext4 && !self.folio(pfn).flags.has(FolioFlags::PRIVATE) {
+                    // ext4_writepage / mpage_prepare_extent_to_map on a dirty
+                    // folio whose buffers were freed behind ext4's back.
+                    let f = self.folio_mut(pfn);
+                    f.flags.clear(FolioFlags::DIRTY);
+                    f.flags.clear(FolioFlags::TAG_DIRTY);
+                    f.flags.clear(FolioFlags::LOCKED);
+                    if cx.design.no_buffers_bug {
+                        self.bug(crate::oracle::Bug::PageWithoutBuffers);
+                        tr.note(|| {
+                            format!("pfn {} is dirty but has no buffers: BUG_ON(!page_has_buffers)", pfn.0)
+                        });
+                        return Some(("ext4_writepage: page_buffers() BUG", self.wb_advance(wb)));
+                    }
+                    tr.note(|| {
+                        format!("pfn {} has no buffers: warn, clear dirty, skip (the data is dropped)", pfn.0)
+                    });
+                    return Some((
+                        "ext4_writepages: \"page does not have buffers attached\", skipped",
+                        self.wb_advance(wb),
+                    ));
+                }
+                // ext4like rewrites its block in place; csumfs (and an
+                // ext4like hole) takes a fresh one.
+                let in_place =
+                    if ext4 { self.csumfs_ptr(wb.file, wb.page, false).map(|p| p.0) } else { None };
+                let Some(block) = in_place.or_else(|| self.fss[fs.idx()].alloc_block()) else {
                     return Some(self.wb_redirty(wb, pfn, Errno::ENOSPC, tr));
                 };
                 let bounce = self.wb_should_bounce(cx, pfn);
                 let src = if bounce {
                     let Some(b) = self.alloc(Owner::Bounce) else {
-                        self.fss[fs.idx()].used &= !(1 << block);
+                        if in_place.is_none() {
+                            self.fss[fs.idx()].used &= !(1 << block);
+                        }
                         return Some(self.wb_redirty(wb, pfn, Errno::ENOMEM, tr));
                     };
                     self.mem.frames[b.idx()].data = self.mem.frames[pfn.idx()].data;
@@ -227,7 +257,11 @@ impl World {
                     // write the page, so the data must be written again.
                     self.folio_mark_dirty(pfn);
                 }
-                wb.stage = WbStage::Csum { src, block };
+                wb.stage = if ext4 {
+                    WbStage::Copy { src, block, crc: 0, sector: 0 }
+                } else {
+                    WbStage::Csum { src, block }
+                };
                 tr.note(|| {
                     format!(
                         "block {block}{}",
@@ -257,8 +291,14 @@ impl World {
                 tr.note(|| {
                     format!("sector {s} (block {block}.{sector}) = {:#04x} (v{})", data.byte, data.ver)
                 });
+                let ext4 = self.fss[self.files[wb.file.idx()].fs.idx()].ty == FsType::Ext4like;
+                let in_place = ext4 && self.csumfs_ptr(wb.file, wb.page, false).map(|p| p.0) == Some(block);
                 wb.stage = if usize::from(sector) + 1 == SECTORS_PER_PAGE {
-                    WbStage::Flush { src, block, crc }
+                    if in_place {
+                        WbStage::End { src }
+                    } else {
+                        WbStage::Flush { src, block, crc }
+                    }
                 } else {
                     WbStage::Copy { src, block, crc, sector: sector + 1 }
                 };
@@ -276,6 +316,7 @@ impl World {
             }
             WbStage::End { src } => {
                 let pfn = self.wb_pfn(wb);
+                self.check_torn(wb.file, wb.page, tr);
                 self.folio_mut(pfn).flags.clear(FolioFlags::WRITEBACK);
                 if src != pfn {
                     self.folio_put(src, 1);
