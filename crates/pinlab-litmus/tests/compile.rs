@@ -334,8 +334,8 @@ fn setup_objects_defined_twice_or_misplaced() {
         "t.litmus:5:3: error: only one file system per disk\n"
     );
     assert_eq!(
-        errs("litmus t\nsetup {\n  disk d0 sectors=64\n  fs a on d0 type=ext4like\n}\n"),
-        "t.litmus:4:19: error: `ext4like` is not modelled yet (help: use `type=csumfs`)\n"
+        errs("litmus t\nsetup {\n  disk d0 sectors=64\n  fs a on d0 type=xfs\n}\n"),
+        "t.litmus:4:13: error: unknown file-system type (help: `type=csumfs` or `type=ext4like`)\n"
     );
 }
 
@@ -496,7 +496,7 @@ fn unknown_oracle_suggests_the_nearest() {
     assert_eq!(
         errs(&with_setup("thread a on p {\n  fsync f\n}\nforbid kernel_bug(oops)\n")),
         "t.litmus:12:19: error: unknown kernel bug `oops` \
-         (help: known: refcount_underflow, pin_underflow, bad_page_free, pin_overflow)\n"
+         (help: known: refcount_underflow, pin_underflow, bad_page_free, pin_overflow, page_without_buffers)\n"
     );
     assert_eq!(
         errs(&with_setup("thread a on p {\n  fsync f\n}\nexists f[2] == 0x11\n")),
