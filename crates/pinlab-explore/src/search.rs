@@ -64,6 +64,13 @@ pub struct Report {
     /// How often, over all transitions explored, the design consulted its
     /// pin test, and how often the answer disagreed with the ghost count.
     pub pin_tests: PinTestCounts,
+    /// The longest a thread stayed blocked, in steps of other threads,
+    /// along the explored paths (breadth-first: each state is reached by a
+    /// shortest path, so this is a lower bound over all executions).
+    pub longest_wait_steps: u32,
+    /// Bytes copied to bounce buffers in one execution, the most seen
+    /// (along the explored paths, as above).
+    pub bounce_bytes_max: u64,
     pub elapsed_ms: f64,
 }
 
@@ -107,6 +114,14 @@ impl Report {
     }
 }
 
+/// What a path to a state carries beyond the state itself (not part of
+/// the fingerprint: the first path to reach a state wins).
+struct PathStats {
+    /// Steps each thread has been blocked for, consecutively.
+    waits: Vec<u16>,
+    bounce_bytes: u64,
+}
+
 struct Node {
     parent: u32,
     thread: ThreadId,
@@ -131,7 +146,9 @@ pub fn explore(cx: &Cx, init: &World, cfg: &Config) -> Report {
     let mut queue = VecDeque::new();
     let mut fp = Fingerprinter::default();
     seen.insert(fp.fingerprint(init), 0);
-    queue.push_back((init.clone(), 0u32));
+    queue.push_back((init.clone(), 0u32, PathStats { waits: vec![0; n_threads], bounce_bytes: 0 }));
+    let mut longest_wait_steps = 0u32;
+    let mut bounce_bytes_max = 0u64;
 
     // Per condition: whether some final state satisfied it / violated it,
     // and the first (shallowest) node that did.
@@ -144,7 +161,7 @@ pub fn explore(cx: &Cx, init: &World, cfg: &Config) -> Report {
     let mut complete = true;
 
     let mut popped = 0usize;
-    while let Some((w, node)) = queue.pop_front() {
+    while let Some((w, node, path)) = queue.pop_front() {
         popped += 1;
         if popped.is_multiple_of(PROGRESS_EVERY) {
             if cfg.stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
@@ -156,37 +173,52 @@ pub fn explore(cx: &Cx, init: &World, cfg: &Config) -> Report {
             }
         }
         let mut moved = false;
+        // Which threads are blocked here decides how long they have waited
+        // in each successor; try every thread first.
+        let mut succs = Vec::new();
+        let mut blocked = vec![false; n_threads];
         for t in 0..n_threads {
-            let t = ThreadId(t as u8);
-            if !w.may_run(cx, t) {
+            let tid = ThreadId(t as u8);
+            if !w.may_run(cx, tid) {
                 continue;
             }
             let mut next = w.clone();
             next.stats = Default::default();
-            if let Step::Ran(_) = next.step(cx, t, &mut NoTrace) {
-                moved = true;
-                transitions += 1;
-                pin_tests.consulted += u64::from(next.stats.pin_tests);
-                pin_tests.false_positives += u64::from(next.stats.false_positives);
-                pin_tests.false_negatives += u64::from(next.stats.false_negatives);
-                let key = fp.fingerprint(&next);
-                if seen.contains_key(&key) {
-                    continue;
-                }
-                if cfg.max_states.is_some_and(|m| nodes.len() as u64 >= m) {
-                    complete = false;
-                    continue;
-                }
-                let id = nodes.len() as u32;
-                nodes.push(Node { parent: node, thread: t });
-                seen.insert(key, id);
-                for o in next.fired().new_since(w.fired()) {
-                    if !fired.iter().any(|(f, _)| *f == o) {
-                        fired.push((o, id));
-                    }
-                }
-                queue.push_back((next, id));
+            match next.step(cx, tid, &mut NoTrace) {
+                Step::Ran(_) => succs.push((tid, next)),
+                Step::Blocked => blocked[t] = true,
+                Step::Finished => {}
             }
+        }
+        for (t, next) in succs {
+            moved = true;
+            transitions += 1;
+            pin_tests.consulted += u64::from(next.stats.pin_tests);
+            pin_tests.false_positives += u64::from(next.stats.false_positives);
+            pin_tests.false_negatives += u64::from(next.stats.false_negatives);
+            let key = fp.fingerprint(&next);
+            if seen.contains_key(&key) {
+                continue;
+            }
+            if cfg.max_states.is_some_and(|m| nodes.len() as u64 >= m) {
+                complete = false;
+                continue;
+            }
+            let id = nodes.len() as u32;
+            nodes.push(Node { parent: node, thread: t });
+            seen.insert(key, id);
+            let waits: Vec<u16> = (0..n_threads)
+                .map(|u| if blocked[u] && u != t.idx() { path.waits[u].saturating_add(1) } else { 0 })
+                .collect();
+            longest_wait_steps = longest_wait_steps.max(waits.iter().copied().max().unwrap_or(0).into());
+            let succ_path =
+                PathStats { waits, bounce_bytes: path.bounce_bytes + u64::from(next.stats.bounce_bytes) };
+            for o in next.fired().new_since(w.fired()) {
+                if !fired.iter().any(|(f, _)| *f == o) {
+                    fired.push((o, id));
+                }
+            }
+            queue.push_back((next, id, succ_path));
         }
         let final_world = if moved {
             None
@@ -194,14 +226,16 @@ pub fn explore(cx: &Cx, init: &World, cfg: &Config) -> Report {
             Some(w)
         } else {
             let mut d = w;
-            d.fired.set(Oracle::Deadlock);
-            if !fired.iter().any(|(f, _)| *f == Oracle::Deadlock) {
-                fired.push((Oracle::Deadlock, node));
+            let o = d.stuck_oracle(cx);
+            d.fired.set(o);
+            if !fired.iter().any(|(f, _)| *f == o) {
+                fired.push((o, node));
             }
             Some(d)
         };
         if let Some(fw) = final_world {
             finals += 1;
+            bounce_bytes_max = bounce_bytes_max.max(path.bounce_bytes);
             for (i, c) in cx.prog.conds.iter().enumerate() {
                 let slot = if c.cond.eval(&fw) { &mut sat[i] } else { &mut unsat[i] };
                 slot.get_or_insert(node);
@@ -235,6 +269,8 @@ pub fn explore(cx: &Cx, init: &World, cfg: &Config) -> Report {
         conds,
         fired: fired.into_iter().map(|(o, n)| (o, schedule_of(&nodes, n))).collect(),
         pin_tests,
+        longest_wait_steps,
+        bounce_bytes_max,
         elapsed_ms: start.elapsed().as_secs_f64() * 1e3,
     }
 }

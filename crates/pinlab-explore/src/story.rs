@@ -82,8 +82,14 @@ pub fn replay(cx: &Cx, init: &World, sched: &Schedule) -> Result<(Story, World),
                 format!("{} at `{}`", tp.name, tp.src[usize::from(w.threads[t.idx()].pc)].text)
             })
             .collect();
-        w.fired.set(Oracle::Deadlock);
-        format!("DEADLOCK: nothing can move; waiting: {}", waiting.join(", "))
+        let o = w.stuck_oracle(cx);
+        w.fired.set(o);
+        let what = if o == Oracle::Starvation {
+            "STARVATION: waiting for pins nobody will release"
+        } else {
+            "DEADLOCK: nothing can move"
+        };
+        format!("{what}; waiting: {}", waiting.join(", "))
     } else {
         "stopped (schedule ends here)".to_string()
     };

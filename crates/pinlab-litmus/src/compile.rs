@@ -171,7 +171,7 @@ pub fn compile(source: &Source, sc: &ast::Scenario) -> Result<Program, Diags> {
     }
     // A scenario passes only if the kernel neither hangs, BUGs nor lets a
     // device touch freed memory, unless it says something about those itself.
-    for o in [Oracle::Deadlock, Oracle::KernelBug, Oracle::DmaAfterFree] {
+    for o in [Oracle::Deadlock, Oracle::Starvation, Oracle::KernelBug, Oracle::DmaAfterFree] {
         if !c.prog.conds.iter().any(|d| d.cond.mentions(o)) {
             c.prog.conds.push(CondDecl {
                 kind: CondKind::Forbid,

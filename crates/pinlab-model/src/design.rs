@@ -36,6 +36,10 @@ pub enum PinnedWriteback {
     /// Leave it dirty and skip it (`folio_redirty_for_writepage`): the
     /// heuristic proposal's answer.
     Skip,
+    /// `page_mkclean` write-protects and cleans the PTEs and then, still
+    /// holding the folio lock, waits until no pin remains (the "just wait"
+    /// proposal of the 2018 thread).
+    Wait,
     /// Snapshot it into a bounce frame at `folio_start_writeback`, checksum and
     /// write the snapshot, and leave the folio dirty so the data a device
     /// writes later is written back later (Kara, LKML 2018).
@@ -167,6 +171,17 @@ pub const PROFILES: &[Profile] = &[
             pinned_writeback: PinnedWriteback::Skip,
             migrate_refuse_pinned: true,
             reclaim_keep_pinned: true,
+            ..linux_4_19()
+        },
+    },
+    Profile {
+        name: "wait",
+        summary: "exact pin counts; page_mkclean waits, folio locked, until the page has no pins; 2018 drivers",
+        origin: "the \"wait for pins to drop\" proposal of the 2018 thread; deadlocks on the folio lock",
+        build: || Design {
+            name: "wait".into(),
+            pin_tracking: PinTracking::Exact,
+            pinned_writeback: PinnedWriteback::Wait,
             ..linux_4_19()
         },
     },

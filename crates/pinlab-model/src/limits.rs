@@ -6,6 +6,8 @@
 pub const SECTORS_PER_PAGE: usize = 8;
 /// Bytes in a sector; contents are materialised only to compute checksums.
 pub const SECTOR_BYTES: usize = 512;
+/// Bytes in a page.
+pub const PAGE_BYTES: usize = SECTORS_PER_PAGE * SECTOR_BYTES;
 /// Physical frames of the machine. Page cache, bounce buffers and anon pages
 /// all come from here; running out fails the allocating step with `ENOMEM`.
 pub const FRAMES_MAX: usize = 32;

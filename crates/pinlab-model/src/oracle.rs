@@ -20,6 +20,9 @@ pub enum Oracle {
     DmaAfterFree,
     /// No step is enabled and some thread has not finished.
     Deadlock,
+    /// Stuck, but not in a cycle: a thread waits for pins that no thread
+    /// will ever release (a driver that never unpins).
+    Starvation,
     /// A modelled BUG_ON/WARN fired.
     KernelBug,
     /// The design's pin test said "pinned" for a folio with no pin.
@@ -29,12 +32,13 @@ pub enum Oracle {
 }
 
 impl Oracle {
-    pub const ALL: [Oracle; 8] = [
+    pub const ALL: [Oracle; 9] = [
         Oracle::ChecksumError,
         Oracle::LostWrite,
         Oracle::Torn,
         Oracle::DmaAfterFree,
         Oracle::Deadlock,
+        Oracle::Starvation,
         Oracle::KernelBug,
         Oracle::PinFalsePositive,
         Oracle::PinFalseNegative,
@@ -47,6 +51,7 @@ impl Oracle {
             Oracle::Torn => "torn",
             Oracle::DmaAfterFree => "dma_after_free",
             Oracle::Deadlock => "deadlock",
+            Oracle::Starvation => "starvation",
             Oracle::KernelBug => "kernel_bug",
             Oracle::PinFalsePositive => "pin_false_positive",
             Oracle::PinFalseNegative => "pin_false_negative",

@@ -106,6 +106,8 @@ pub struct Ghost {
 /// it never splits states.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct StepStats {
+    /// Bytes copied into bounce buffers.
+    pub bounce_bytes: u32,
     pub pin_tests: u32,
     pub false_positives: u32,
     pub false_negatives: u32,
@@ -254,6 +256,33 @@ impl World {
         }
         Some(t) != cx.prog.finally_id()
             || (0..cx.prog.threads.len()).all(|i| self.thread_done(cx, ThreadId(i as u8)))
+    }
+
+    /// Why nothing can move (call only when nothing can): a thread waits
+    /// for pins that no unfinished thread will ever release → starvation;
+    /// anything else is a deadlock (a cycle of waits, or a wait on a name or
+    /// a lock that nobody will provide).
+    pub fn stuck_oracle(&self, cx: &Cx) -> Oracle {
+        let n = self.threads.len();
+        let waiting = |t: usize| !self.thread_done(cx, ThreadId(t as u8));
+        let waits_on_pins = (0..n).filter(|&t| waiting(t)).any(|t| match &self.threads[t].op {
+            OpState::Writeback(wb) => wb.stage == crate::fs::writeback::WbStage::WaitPins,
+            OpState::Fsync(st) => {
+                matches!(&st.stage, crate::fs::fsync::FsyncStage::Writeback(wb) if wb.stage == crate::fs::writeback::WbStage::WaitPins)
+            }
+            _ => false,
+        });
+        let could_unpin = (0..n).filter(|&t| waiting(t)).any(|t| {
+            let tp = cx.prog.thread(ThreadId(t as u8));
+            tp.ops[usize::from(self.threads[t].pc)..]
+                .iter()
+                .any(|op| matches!(op, Op::Unpin { .. } | Op::Dereg { .. }))
+        });
+        if waits_on_pins && !could_unpin {
+            Oracle::Starvation
+        } else {
+            Oracle::Deadlock
+        }
     }
 
     /// Every thread, `finally` included, has finished.

@@ -98,6 +98,8 @@ pub struct JsonResult {
     pub transitions: u64,
     pub final_states: u64,
     pub pin_tests: PinTestCounts,
+    pub longest_wait_steps: u32,
+    pub bounce_bytes_max: u64,
     pub elapsed_ms: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<Story>,
@@ -139,6 +141,8 @@ pub fn json_result(file: &str, prog: &Program, design: &Design, o: &Outcome) -> 
         transitions: r.transitions,
         final_states: r.finals,
         pin_tests: r.pin_tests,
+        longest_wait_steps: r.longest_wait_steps,
+        bounce_bytes_max: r.bounce_bytes_max,
         elapsed_ms: (r.elapsed_ms * 1000.0).round() / 1000.0,
         trace,
     }
@@ -180,6 +184,10 @@ pub fn text_report(file: &str, prog: &Program, design: &Design, o: &Outcome, tim
             pt.consulted, pt.false_positives, pt.false_negatives
         );
     }
+    s += &format!(
+        "  longest wait {} step(s); bounce copies up to {} byte(s) per execution\n",
+        r.longest_wait_steps, r.bounce_bytes_max
+    );
     s += &format!("  states {}  transitions {}  final states {}\n", r.states, r.transitions, r.finals);
     if !r.complete {
         s += "  INCOMPLETE: exploration stopped early (limit or Ctrl-C); verdicts cover the part explored\n";

@@ -46,6 +46,8 @@ pub enum WbStage {
     Lock,
     WaitWriteback,
     Clean,
+    /// `wait` design: PTEs cleaned, folio still locked, waiting for pins.
+    WaitPins,
     Start,
     /// `src` is the folio itself, or its bounce copy.
     Csum {
@@ -199,8 +201,19 @@ impl World {
                 let n = self.folio_mkclean(pfn);
                 self.folio_mut(pfn).flags.clear(FolioFlags::DIRTY);
                 tr.note(|| format!("{n} dirty PTE(s) cleaned and write-protected; PG_dirty cleared"));
-                wb.stage = WbStage::Start;
+                wb.stage = if cx.design.pinned_writeback == PinnedWriteback::Wait {
+                    WbStage::WaitPins
+                } else {
+                    WbStage::Start
+                };
                 Some(("folio_clear_dirty_for_io → folio_mkclean", false))
+            }
+            WbStage::WaitPins => {
+                if self.folio(self.wb_pfn(wb)).pincount > 0 {
+                    return None;
+                }
+                wb.stage = WbStage::Start;
+                Some(("page_mkclean: no pins left, go on (wait design)", false))
             }
             WbStage::Start => {
                 let pfn = self.wb_pfn(wb);
@@ -244,6 +257,7 @@ impl World {
                         return Some(self.wb_redirty(wb, pfn, Errno::ENOMEM, tr));
                     };
                     self.mem.frames[b.idx()].data = self.mem.frames[pfn.idx()].data;
+                    self.stats.bounce_bytes += crate::limits::PAGE_BYTES as u32;
                     b
                 } else {
                     pfn

@@ -22,6 +22,17 @@ use crate::world::{Binding, Cx, OpState, World};
 /// `GUP_PIN_COUNTING_BIAS` (include/linux/mm.h).
 pub const GUP_PIN_COUNTING_BIAS: u32 = 1 << 10;
 
+/// Outcome of one GUP step.
+pub(crate) enum GupStep {
+    Blocked,
+    /// A fault (or unshare, or migration) ran; the page is not grabbed yet.
+    Progress(&'static str),
+    /// The call fails; what it had grabbed is already released.
+    Failed(Errno, &'static str),
+    /// The page is in the (possibly new) pin set.
+    Grabbed(PinSetId),
+}
+
 /// One page held by a pin set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PinnedPage {
@@ -134,6 +145,7 @@ impl World {
             OpState::Gup { set } => Some(set),
             _ => None,
         };
+        let set_was_none = set.is_none();
         let done = set.map_or(0, |s| self.pinsets[s.idx()].pages.len() as u8);
         let vpn = start + u16::from(first + done);
         if set.is_none() {
@@ -150,13 +162,52 @@ impl World {
                 return Some("check_vma_flags: writable_file_mapping_allowed() == false → EFAULT");
             }
         }
+        let set = match self.gup_step(cx, p, vpn, foll, write, longterm, set, tr) {
+            GupStep::Blocked => return None,
+            GupStep::Progress(label) => return Some(label),
+            GupStep::Failed(e, label) => {
+                self.fail(t, e, Some(bind));
+                return Some(label);
+            }
+            GupStep::Grabbed(s) => s,
+        };
+        if set_was_none {
+            self.threads[t.idx()].op = OpState::Gup { set };
+        }
+        if self.pinsets[set.idx()].pages.len() == usize::from(pages) {
+            self.names[bind.idx()] = match dev {
+                Some(dev) => Binding::Mr { dev, set },
+                None => Binding::Pin(set),
+            };
+            self.finish(t);
+        }
+        Some(match foll {
+            Foll::Get => "try_grab_folio (FOLL_GET)",
+            Foll::Pin => "try_grab_folio (FOLL_PIN)",
+        })
+    }
+
+    /// One step of `__get_user_pages` for the page at `vpn`: fault it in,
+    /// unshare or migrate it out as the design requires, then grab it into
+    /// the pin set (created on the first page).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn gup_step<T: Tracer>(
+        &mut self,
+        cx: &Cx,
+        p: ProcId,
+        vpn: u16,
+        foll: Foll,
+        write: bool,
+        longterm: bool,
+        set: Option<PinSetId>,
+        tr: &mut T,
+    ) -> GupStep {
         let pfn = match self.fault_in(cx, p, vpn, write, tr) {
-            Access::Blocked => return None,
-            Access::Faulted(l) => return Some(l),
+            Access::Blocked => return GupStep::Blocked,
+            Access::Faulted(l) => return GupStep::Progress(l),
             Access::Err(e) => {
                 self.gup_unwind(cx, set);
-                self.fail(t, e, Some(bind));
-                return Some("__get_user_pages: fault failed");
+                return GupStep::Failed(e, "__get_user_pages: fault failed");
             }
             Access::Ready(pfn) => pfn,
         };
@@ -170,12 +221,11 @@ impl World {
                 return match self.cow_copy(p, vpn, pfn, Some(pfn), writable) {
                     Some(new) => {
                         tr.note(|| format!("pfn {} is shared: unshared into pfn {}", pfn.0, new.0));
-                        Some("follow_page: gup_must_unshare → handle_mm_fault(FAULT_FLAG_UNSHARE)")
+                        GupStep::Progress("follow_page: gup_must_unshare → handle_mm_fault(FAULT_FLAG_UNSHARE)")
                     }
                     None => {
                         self.gup_unwind(cx, set);
-                        self.fail(t, Errno::ENOMEM, Some(bind));
-                        Some("unshare failed (ENOMEM)")
+                        GupStep::Failed(Errno::ENOMEM, "unshare failed (ENOMEM)")
                     }
                 };
             }
@@ -191,12 +241,11 @@ impl World {
             return match self.migrate_out_now(cx, pfn) {
                 Ok(to) => {
                     tr.note(|| format!("pfn {} is in ZONE_MOVABLE: migrated to pfn {}", pfn.0, to.0));
-                    Some("check_and_migrate_movable_pages → migrate_longterm_unpinnable_folios")
+                    GupStep::Progress("check_and_migrate_movable_pages → migrate_longterm_unpinnable_folios")
                 }
                 Err(e) => {
                     self.gup_unwind(cx, set);
-                    self.fail(t, e, Some(bind));
-                    Some("check_and_migrate_movable_pages: migration failed")
+                    GupStep::Failed(e, "check_and_migrate_movable_pages: migration failed")
                 }
             };
         }
@@ -207,8 +256,7 @@ impl World {
             if self.folio(pfn).refcount.checked_add(refs).is_none_or(|r| r > i32::MAX as u32) {
                 self.bug(crate::oracle::Bug::PinOverflow);
                 self.gup_unwind(cx, set);
-                self.fail(t, Errno::ENOMEM, Some(bind));
-                return Some("try_grab_folio: refcount would overflow (ENOMEM)");
+                return GupStep::Failed(Errno::ENOMEM, "try_grab_folio: refcount would overflow (ENOMEM)");
             }
             let f = self.folio_mut(pfn);
             f.refcount += refs;
@@ -226,24 +274,12 @@ impl World {
             Some(s) => s,
             None => {
                 self.pinsets.push(PinSet { foll, write, longterm, pages: Vec::new(), live: true });
-                let s = PinSetId((self.pinsets.len() - 1) as u8);
-                self.threads[t.idx()].op = OpState::Gup { set: s };
-                s
+                PinSetId((self.pinsets.len() - 1) as u8)
             }
         };
-        self.pinsets[set.idx()].pages.push(crate::mm::gup::PinnedPage { pfn, gen, held: true });
+        self.pinsets[set.idx()].pages.push(PinnedPage { pfn, gen, held: true });
         tr.note(|| format!("pfn {} refcount +{refs}", pfn.0));
-        if self.pinsets[set.idx()].pages.len() == usize::from(pages) {
-            self.names[bind.idx()] = match dev {
-                Some(dev) => Binding::Mr { dev, set },
-                None => Binding::Pin(set),
-            };
-            self.finish(t);
-        }
-        Some(match foll {
-            Foll::Get => "try_grab_folio (FOLL_GET)",
-            Foll::Pin => "try_grab_folio (FOLL_PIN)",
-        })
+        GupStep::Grabbed(set)
     }
 
     /// A GUP that fails part-way releases what it took (`unpin_user_pages`
