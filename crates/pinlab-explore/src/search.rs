@@ -11,7 +11,7 @@
 //! `deadlock` oracle fires and the state is final.
 
 use crate::fingerprint::Fingerprinter;
-use crate::schedule::Schedule;
+use crate::schedule::{Schedule, CRASH};
 use pinlab_model::ids::ThreadId;
 use pinlab_model::oracle::Oracle;
 use pinlab_model::program::CondKind;
@@ -28,6 +28,9 @@ pub struct Config<'a> {
     pub max_states: Option<u64>,
     /// Set from outside (Ctrl-C) to stop early with partial results.
     pub stop: Option<&'a AtomicBool>,
+    /// Also explore a power loss (then mount and scrub) at every state:
+    /// each is a final state where only `forbid` conditions are evaluated.
+    pub crash_points: bool,
     /// Called with the number of states so far, every `PROGRESS_EVERY` expansions.
     pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
 }
@@ -177,7 +180,7 @@ pub fn explore(cx: &Cx, init: &World, cfg: &Config) -> Report {
         // in each successor; try every thread first.
         let mut succs = Vec::new();
         let mut blocked = vec![false; n_threads];
-        for t in 0..n_threads {
+        for (t, is_blocked) in blocked.iter_mut().enumerate() {
             let tid = ThreadId(t as u8);
             if !w.may_run(cx, tid) {
                 continue;
@@ -186,7 +189,7 @@ pub fn explore(cx: &Cx, init: &World, cfg: &Config) -> Report {
             next.stats = Default::default();
             match next.step(cx, tid, &mut NoTrace) {
                 Step::Ran(_) => succs.push((tid, next)),
-                Step::Blocked => blocked[t] = true,
+                Step::Blocked => *is_blocked = true,
                 Step::Finished => {}
             }
         }
@@ -219,6 +222,28 @@ pub fn explore(cx: &Cx, init: &World, cfg: &Config) -> Report {
                 }
             }
             queue.push_back((next, id, succ_path));
+        }
+        if cfg.crash_points && moved {
+            let mut c = w.clone();
+            c.crash_and_recover(&mut NoTrace);
+            let key = fp.fingerprint(&c);
+            if !seen.contains_key(&key) && cfg.max_states.is_none_or(|m| (nodes.len() as u64) < m) {
+                let id = nodes.len() as u32;
+                nodes.push(Node { parent: node, thread: CRASH });
+                seen.insert(key, id);
+                transitions += 1;
+                finals += 1;
+                for o in c.fired().new_since(w.fired()) {
+                    if !fired.iter().any(|(f, _)| *f == o) {
+                        fired.push((o, id));
+                    }
+                }
+                for (i, cd) in cx.prog.conds.iter().enumerate() {
+                    if cd.kind == CondKind::Forbid && cd.cond.eval(&c) {
+                        sat[i].get_or_insert(id);
+                    }
+                }
+            }
         }
         let final_world = if moved {
             None

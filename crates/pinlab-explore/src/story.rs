@@ -41,6 +41,23 @@ pub fn replay(cx: &Cx, init: &World, sched: &Schedule) -> Result<(Story, World),
     let mut w = init.clone();
     let mut steps = Vec::new();
     for (i, &t) in sched.0.iter().enumerate() {
+        if t == crate::schedule::CRASH {
+            let before = w.clone();
+            let mut notes = Notes::default();
+            w.crash_and_recover(&mut notes);
+            steps.push(StoryStep {
+                step: i + 1,
+                thread: "power".into(),
+                stmt: "(crash point)".into(),
+                loc: String::new(),
+                kernel: "power loss, then mount + scrub",
+                notes: notes.0,
+                changes: Vec::new(),
+                fired: w.fired().new_since(before.fired()).map(Oracle::name).collect(),
+            });
+            let end = "crashed here; the disk was mounted and scrubbed".to_string();
+            return Ok((Story { schedule: sched.to_string(), steps, end }, w));
+        }
         if t.idx() >= cx.prog.thread_count() {
             return Err(format!("step {i}: there is no thread {}", t.0));
         }

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 /// Verbs of the language (DESIGN.md) that this version does not model yet.
 /// They are reported as such, not as unknown.
-const NOT_YET: &[&str] = &["write", "read", "truncate", "dio_write", "dio_read", "drop_caches", "scrub"];
+const NOT_YET: &[&str] = &["drop_caches", "scrub"];
 
 const THREAD_VERBS: &[&str] = &[
     "mmap",
@@ -38,9 +38,16 @@ const THREAD_VERBS: &[&str] = &[
     "migrate",
     "offline",
     "lookup",
+    "write",
+    "read",
+    "truncate",
+    "punch",
+    "dio_write",
+    "dio_read",
+    "fail_io",
 ];
 const FINALLY_VERBS: &[&str] = &["sync", "crash", "recover"];
-const SETUP_VERBS: &[&str] = &["memory", "disk", "fs", "file", "process", "nic", "dma"];
+const SETUP_VERBS: &[&str] = &["memory", "crash_points", "disk", "fs", "file", "process", "nic", "dma"];
 const NIC_METHODS: &[&str] = &["reg_mr", "dereg", "write", "read"];
 const DMA_METHODS: &[&str] = &["write", "read"];
 
@@ -107,6 +114,7 @@ pub fn compile(source: &Source, sc: &ast::Scenario) -> Result<Program, Diags> {
             fss: vec![],
             files: vec![],
             memory: MemoryDecl { frames: FRAMES_MAX as u8, movable_from: None },
+            crash_points: false,
             procs: vec![],
             devs: vec![],
             names: vec![],
@@ -399,6 +407,11 @@ impl Compiler<'_> {
         let mut a = Args::new(s);
         let at = s.span;
         match verb.name.as_str() {
+            "crash_points" => match a.next() {
+                Some(Value::Word(w)) if w.name == "all" => self.prog.crash_points = true,
+                Some(Value::Word(w)) if w.name == "none" => self.prog.crash_points = false,
+                _ => self.err(Diag::new(at, "expected `crash_points all` or `crash_points none`")),
+            },
             "memory" => {
                 let frames = match a.key("frames").map(|(_, v)| v) {
                     Some(v) => {
@@ -892,10 +905,10 @@ impl Compiler<'_> {
                     .help(format!("declare the thread as `thread {} on PROC {{`", t.name)),
             );
         }
-        if !matches!(v.name.as_str(), "store") {
+        if !matches!(v.name.as_str(), "store" | "write") {
             self.no_assign(s);
         }
-        if !matches!(v.name.as_str(), "mmap" | "load" | "pin" | "gup") {
+        if !matches!(v.name.as_str(), "mmap" | "load" | "pin" | "gup" | "read" | "fsync") {
             self.no_bind(s);
         }
         Some(match v.name.as_str() {
@@ -1023,7 +1036,68 @@ impl Compiler<'_> {
                 };
                 Op::Lookup { file, page }
             }
-            "fsync" => Op::Fsync { file: self.file(a.next(), at)? },
+            "fsync" => {
+                let reg = match &s.bind {
+                    Some(_) => Some(self.reg(s, t)?),
+                    None => None,
+                };
+                Op::Fsync { file: self.file(a.next(), at)?, reg }
+            }
+            "write" => {
+                let (file, page) = self.file_index(a.next(), at)?;
+                let Some(val) = &s.assign else {
+                    self.err(Diag::new(at, "`write` needs `= BYTE`").help("`write f[0] = 0x11`"));
+                    return None;
+                };
+                let byte = self.byte(Some(val), at)?;
+                Op::Write { file, page, byte }
+            }
+            "read" => {
+                let reg = self.reg(s, t)?;
+                let (file, page) = self.file_index(a.next(), at)?;
+                Op::Read { reg, file, page }
+            }
+            "truncate" => {
+                let file = self.file(a.next(), at)?;
+                let pages = a.key("pages").map(|(_, v)| v);
+                let n = self.number(pages, at, "`pages=N`", u64::from(self.prog.files[file.idx()].pages))?;
+                Op::Truncate { file, pages: n as u8 }
+            }
+            "punch" => {
+                let (file, page) = self.file_index(a.next(), at)?;
+                Op::Punch { file, page }
+            }
+            "dio_write" | "dio_read" => {
+                let (file, page) = self.file_index(a.next(), at)?;
+                let word = if v.name == "dio_write" { "from" } else { "into" };
+                if !a.flag(word) {
+                    self.err(Diag::new(at, format!("expected `{} F[p] {word} X[q]`", v.name)));
+                    return None;
+                }
+                let (map, mpage) = self.indexed(a.next(), at, &[Kind::Map])?;
+                if v.name == "dio_write" {
+                    Op::DioWrite { file, page, map, mpage }
+                } else {
+                    Op::DioRead { file, page, map, mpage }
+                }
+            }
+            "fail_io" => {
+                let disk = match a.next() {
+                    Some(Value::Word(w)) => match self.objs.get(&w.name) {
+                        Some((Obj::Disk(d), _)) => *d,
+                        _ => {
+                            let d = self.unknown(w, "disk");
+                            self.err(d);
+                            return None;
+                        }
+                    },
+                    _ => {
+                        self.err(Diag::new(at, "`fail_io` needs a disk: `fail_io d0`"));
+                        return None;
+                    }
+                };
+                Op::FailIo { disk }
+            }
             "writeback" => Op::Writeback { file: self.file(a.next(), at)? },
             "sync" => Op::Sync,
             "crash" => Op::Crash,
@@ -1125,11 +1199,21 @@ impl Compiler<'_> {
                         ));
                         return None;
                     };
-                    let Operand::Number(n) = rhs else {
-                        self.err(Diag::new(rhs.span(), "compare a register with a number"));
-                        return None;
+                    let value = match rhs {
+                        Operand::Number(n) => n.value,
+                        // `app.r == EIO`: a register holding a syscall's errno.
+                        Operand::Word(w) if Errno::from_name(&w.name).is_some() => {
+                            Errno::from_name(&w.name).expect("checked").code()
+                        }
+                        _ => {
+                            self.err(Diag::new(
+                                rhs.span(),
+                                "compare a register with a number or an errno name",
+                            ));
+                            return None;
+                        }
                     };
-                    Cond::RegEq { thread, reg: RegId(r as u8), value: n.value }
+                    Cond::RegEq { thread, reg: RegId(r as u8), value }
                 }
                 _ => {
                     self.err(Diag::new(
@@ -1149,6 +1233,20 @@ impl Compiler<'_> {
                 Cond::Or(Box::new(x?), Box::new(y?))
             }
         })
+    }
+
+    /// `F[p]` as a statement argument.
+    fn file_index(&mut self, v: Option<&Value>, at: Span) -> Option<(FileId, u8)> {
+        match v {
+            Some(Value::Index { base, index, span }) => {
+                self.file_page(&Operand::Index { base: base.clone(), index: *index, span: *span })
+            }
+            other => {
+                let sp = other.map_or(at, |v| v.span());
+                self.err(Diag::new(sp, "expected `FILE[page]`"));
+                None
+            }
+        }
     }
 
     fn file_page(&mut self, o: &Operand) -> Option<(FileId, u8)> {

@@ -90,7 +90,7 @@ fn seed_compiles_to_the_expected_program() {
             },
             Op::RegMr { bind: mr, dev, map: m, first: 0, pages: 1, write: true },
             Op::Store { map: m, page: 0, byte: 0x11 },
-            Op::Fsync { file: f },
+            Op::Fsync { file: f, reg: None },
             Op::Dereg { dev, mr },
         ]
     );
@@ -123,7 +123,7 @@ fn seed_compiles_to_the_expected_program() {
         assert!(t.regs.is_empty());
     }
 
-    // Three written conditions, then the three implicit ones.
+    // Three written conditions, then the four implicit ones.
     let conds: Vec<(CondKind, &Cond, &str, bool)> =
         p.conds.iter().map(|c| (c.kind, &c.cond, c.text.as_str(), c.implicit)).collect();
     assert_eq!(
@@ -133,6 +133,7 @@ fn seed_compiles_to_the_expected_program() {
             (CondKind::Forbid, &Cond::Oracle(Oracle::LostWrite), "lost_write", false),
             (CondKind::Exists, &Cond::FileEq { file: f, page: 0, byte: 0x22 }, "f[0] == 0x22", false),
             (CondKind::Forbid, &Cond::Oracle(Oracle::Deadlock), "deadlock", true),
+            (CondKind::Forbid, &Cond::Oracle(Oracle::Starvation), "starvation", true),
             (CondKind::Forbid, &Cond::Oracle(Oracle::KernelBug), "kernel_bug", true),
             (CondKind::Forbid, &Cond::Oracle(Oracle::DmaAfterFree), "dma_after_free", true),
         ]
@@ -211,7 +212,8 @@ exists reg.err == EFAULT
             false,
         ),
         (CondKind::Exists, Cond::ErrEq { thread: ThreadId(1), err: Some(Errno::EFAULT) }, false),
-        // `deadlock` and `kernel_bug(...)` are mentioned: only this one is added.
+        // `deadlock` and `kernel_bug(...)` are mentioned: only these are added.
+        (CondKind::Forbid, Cond::Oracle(Oracle::Starvation), true),
         (CondKind::Forbid, Cond::Oracle(Oracle::DmaAfterFree), true),
     ];
     let got: Vec<(CondKind, Cond, bool)> =
@@ -260,7 +262,7 @@ setup {
     assert_eq!(files, [(FsId(0), 3, 0), (FsId(1), 1, 0x5a)], "a file is zero-filled unless said otherwise");
     assert_eq!(p.devs[0].kind, DevKind::Dma);
     assert!(p.threads.is_empty());
-    assert_eq!(p.conds.len(), 3, "only the implicit conditions");
+    assert_eq!(p.conds.len(), 4, "only the implicit conditions");
     assert!(p.conds.iter().all(|c| c.implicit && c.kind == CondKind::Forbid));
 }
 
@@ -277,7 +279,7 @@ fn unknown_verb_without_a_near_miss_lists_the_verbs() {
     assert_eq!(
         errs(&with_setup("thread a on p {\n  frob f\n}\n")),
         "t.litmus:10:3: error: unknown verb `frob` \
-         (help: verbs: mmap, munmap, madvise, fork, exit, store, load, pin, gup, unpin, put, fsync, writeback, sync, reclaim, migrate, offline, lookup)\n"
+         (help: verbs: mmap, munmap, madvise, fork, exit, store, load, pin, gup, unpin, put, fsync, writeback, sync, reclaim, migrate, offline, lookup, write, read, truncate, punch, dio_write, dio_read, fail_io)\n"
     );
 }
 
@@ -297,7 +299,7 @@ fn unknown_setup_objects() {
     assert_eq!(
         errs(text),
         "t.litmus:4:3: error: unknown setup object `filesystem` \
-         (help: setup declares: memory, disk, fs, file, process, nic, dma)\n\
+         (help: setup declares: memory, crash_points, disk, fs, file, process, nic, dma)\n\
          t.litmus:5:3: error: unknown setup object `procss` (help: did you mean `process`?)\n"
     );
 }
@@ -443,7 +445,7 @@ fn verbs_in_the_wrong_block() {
     assert_eq!(
         errs(&text),
         "t.litmus:10:3: error: `crash` is not allowed in a thread \
-         (help: allowed here: mmap, munmap, madvise, fork, exit, store, load, pin, gup, unpin, put, fsync, writeback, sync, reclaim, migrate, offline, lookup)\n\
+         (help: allowed here: mmap, munmap, madvise, fork, exit, store, load, pin, gup, unpin, put, fsync, writeback, sync, reclaim, migrate, offline, lookup, write, read, truncate, punch, dio_write, dio_read, fail_io)\n\
          t.litmus:12:11: error: `store` is not allowed in `finally` (help: allowed here: sync, crash, recover)\n"
     );
 }

@@ -95,6 +95,12 @@ pub struct Design {
     /// Reclaim keeps (activates) a maybe-pinned folio instead of stripping
     /// its private data and trying to free it (Kara 2023, ~6.4).
     pub reclaim_keep_pinned: bool,
+    /// A FOLL_PIN|FOLL_WRITE pin waits for writeback already in progress on
+    /// the folio (`folio_wait_writeback` in the pin path), so a pin cannot
+    /// slip in after writeback decided not to bounce. The bounce design
+    /// needs this wherever pages are not stable (pinlab's ext4-torn-dma
+    /// scenario finds the hole without it).
+    pub pin_waits_writeback: bool,
     /// ext4 writeback of a dirty folio without buffers: BUG (before
     /// cc5095747edf, ~5.18) or warn, clear dirty and skip (after; the data
     /// is silently dropped).
@@ -131,6 +137,7 @@ fn linux_4_19() -> Design {
         migrate_refuse_pinned: false,
         longterm_migrate_out: false,
         reclaim_keep_pinned: false,
+        pin_waits_writeback: false,
         no_buffers_bug: true,
         refuse_longterm_file_write_pin: false,
     }
@@ -148,6 +155,7 @@ fn linux_6_x() -> Design {
         migrate_refuse_pinned: true,
         longterm_migrate_out: true,
         reclaim_keep_pinned: true,
+        pin_waits_writeback: false,
         no_buffers_bug: false,
         refuse_longterm_file_write_pin: true,
     }
@@ -199,6 +207,7 @@ pub const PROFILES: &[Profile] = &[
             name: "bounce".into(),
             pin_tracking: PinTracking::Exact,
             pinned_writeback: PinnedWriteback::Bounce,
+            pin_waits_writeback: true,
             refuse_longterm_file_write_pin: false,
             ..linux_6_x()
         },

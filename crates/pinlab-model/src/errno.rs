@@ -47,6 +47,20 @@ impl Errno {
         }
     }
 
+    /// The Linux errno number (what a syscall returns, negated).
+    pub fn code(self) -> u64 {
+        match self {
+            Errno::EFAULT => 14,
+            Errno::EIO => 5,
+            Errno::ENOMEM => 12,
+            Errno::ENOSPC => 28,
+            Errno::EACCES => 13,
+            Errno::EINVAL => 22,
+            Errno::EBUSY => 16,
+            Errno::EAGAIN => 11,
+        }
+    }
+
     pub fn from_name(s: &str) -> Option<Errno> {
         Errno::ALL.into_iter().find(|e| e.name() == s)
     }

@@ -144,8 +144,22 @@ pub enum Op {
     DevWrite { dev: DevId, obj: NameId, page: u8, byte: u8 },
     /// `r = n.read MR[p]`, `r = d.read P[p]`.
     DevRead { reg: RegId, dev: DevId, obj: NameId, page: u8 },
-    /// `fsync F`
-    Fsync { file: FileId },
+    /// `[r =] fsync F`: `r` gets 0 or the errno number.
+    Fsync { file: FileId, reg: Option<RegId> },
+    /// `write F[p] = B`: buffered write through the page cache.
+    Write { file: FileId, page: u8, byte: u8 },
+    /// `r = read F[p]`: buffered read.
+    Read { reg: RegId, file: FileId, page: u8 },
+    /// `truncate F pages=N`: shrink the file to N pages.
+    Truncate { file: FileId, pages: u8 },
+    /// `punch F[p]`: punch a hole (`fallocate(FALLOC_FL_PUNCH_HOLE)`).
+    Punch { file: FileId, page: u8 },
+    /// `dio_write F[p] from X[q]`: O_DIRECT write from a user buffer.
+    DioWrite { file: FileId, page: u8, map: NameId, mpage: u8 },
+    /// `dio_read F[p] into X[q]`: O_DIRECT read into a user buffer.
+    DioRead { file: FileId, page: u8, map: NameId, mpage: u8 },
+    /// `fail_io D`: the next write to disk D fails (an injected I/O error).
+    FailIo { disk: DiskId },
     /// `writeback F`: one WB_SYNC_NONE flusher pass over the file.
     Writeback { file: FileId },
     /// `sync`: write back every file, wait, flush; records what it promised.
@@ -200,6 +214,8 @@ pub struct Program {
     pub fss: Vec<FsDecl>,
     pub files: Vec<FileDecl>,
     pub memory: MemoryDecl,
+    /// `crash_points all` in setup: explore a power loss at every state.
+    pub crash_points: bool,
     pub procs: Vec<ProcDecl>,
     pub devs: Vec<DevDecl>,
     /// Scenario-global names, indexed by `NameId`.

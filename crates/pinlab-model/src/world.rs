@@ -77,6 +77,16 @@ pub enum OpState {
     Lookup {
         pfn: Pfn,
     },
+    /// Buffered write: the folio `write_begin` locked.
+    Write {
+        pfn: Pfn,
+    },
+    /// Truncate or hole punch: next page to remove.
+    Truncate {
+        next: u8,
+    },
+    /// O_DIRECT: see `fs::direct_io`.
+    Dio(crate::fs::direct_io::DioState),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -87,6 +97,9 @@ pub struct ThreadState {
     pub regs: Vec<Option<u64>>,
     /// `thread.err`: the error of the most recent failed op.
     pub err: Option<Errno>,
+    /// Per file, the errseq this thread's file descriptor has seen (an fd
+    /// reports a writeback error once: `file_check_and_advance_wb_err`).
+    pub fd_seen: Vec<u8>,
 }
 
 /// Truth the modelled kernel never reads; kept for the oracles.
@@ -96,6 +109,9 @@ pub struct Ghost {
     pub pins: Vec<u16>,
     /// What the last `sync` promised, checked again by `recover`.
     pub sync_promise: Vec<Promise>,
+    /// Everything a successful fsync or sync acknowledged, newest per page:
+    /// a crash at any later moment must keep it (`--crash-points`).
+    pub acked: Vec<Promise>,
     /// The machine crashed; memory is gone until `recover`.
     pub crashed: bool,
 }
@@ -190,7 +206,13 @@ impl World {
             names: vec![Binding::Unbound; prog.names.len()],
             threads: prog
                 .all_threads()
-                .map(|t| ThreadState { pc: 0, op: OpState::Idle, regs: vec![None; t.regs.len()], err: None })
+                .map(|t| ThreadState {
+                    pc: 0,
+                    op: OpState::Idle,
+                    regs: vec![None; t.regs.len()],
+                    err: None,
+                    fd_seen: vec![0; prog.files.len()],
+                })
                 .collect(),
             ghost: Ghost::default(),
             fired: Fired::default(),
@@ -274,9 +296,9 @@ impl World {
         });
         let could_unpin = (0..n).filter(|&t| waiting(t)).any(|t| {
             let tp = cx.prog.thread(ThreadId(t as u8));
-            tp.ops[usize::from(self.threads[t].pc)..]
-                .iter()
-                .any(|op| matches!(op, Op::Unpin { .. } | Op::Dereg { .. }))
+            tp.ops[usize::from(self.threads[t].pc)..].iter().any(|op| {
+                matches!(op, Op::Unpin { .. } | Op::Dereg { .. } | Op::DioRead { .. } | Op::DioWrite { .. })
+            })
         });
         if waits_on_pins && !could_unpin {
             Oracle::Starvation
@@ -436,8 +458,18 @@ impl World {
             Op::DevWrite { dev, obj, page, byte } => self.op_dev_write(cx, t, dev, obj, page, byte, tr),
             Op::DevRead { reg, dev, obj, page } => self.op_dev_read(cx, t, reg, dev, obj, page, tr),
             Op::Writeback { file } => self.op_writeback(cx, t, file, tr),
-            Op::Fsync { file } => self.op_fsync(cx, t, Some(file), tr),
-            Op::Sync => self.op_fsync(cx, t, None, tr),
+            Op::Fsync { file, reg } => self.op_fsync(cx, t, Some(file), reg, tr),
+            Op::Write { file, page, byte } => self.op_write(cx, t, file, page, byte, tr),
+            Op::Read { reg, file, page } => self.op_read(t, reg, file, page),
+            Op::Truncate { file, pages } => {
+                let end = self.files[file.idx()].pages;
+                self.op_truncate(cx, t, file, pages, end, true, tr)
+            }
+            Op::Punch { file, page } => self.op_truncate(cx, t, file, page, page + 1, false, tr),
+            Op::DioWrite { file, page, map, mpage } => self.op_dio(cx, t, file, page, map, mpage, true, tr),
+            Op::DioRead { file, page, map, mpage } => self.op_dio(cx, t, file, page, map, mpage, false, tr),
+            Op::FailIo { disk } => Some(self.op_fail_io(t, disk)),
+            Op::Sync => self.op_fsync(cx, t, None, None, tr),
             Op::Crash => Some(self.op_crash(t)),
             Op::Recover => Some(self.op_recover(t, tr)),
         };
@@ -452,6 +484,21 @@ impl World {
     /// frame is freed (generations bump), page tables and page caches empty,
     /// pins forgotten.
     fn op_crash(&mut self, t: ThreadId) -> &'static str {
+        self.power_loss();
+        self.finish(t);
+        "crash (power loss: disk cache and memory lost)"
+    }
+
+    /// A crash at this very moment, then mount and scrub: what a power loss
+    /// here would leave. Used by the explorer's crash points; the world it
+    /// leaves is final.
+    pub fn crash_and_recover<T: Tracer>(&mut self, tr: &mut T) {
+        self.power_loss();
+        self.mount_and_scrub(tr);
+    }
+
+    fn power_loss(&mut self) {
+        self.zero_pfn = None;
         for d in &mut self.disks {
             d.crash();
         }
@@ -475,8 +522,6 @@ impl World {
         for fs in &mut self.fss {
             fs.forget_in_memory_state();
         }
-        self.finish(t);
-        "crash (power loss: disk cache and memory lost)"
     }
 
     /// Resolve a name; `Err(None)` means "not bound yet, wait".

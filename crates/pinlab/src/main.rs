@@ -40,6 +40,22 @@ struct Limits {
     /// Stop exploring after this many distinct states (verdicts become "incomplete").
     #[arg(long, value_name = "N")]
     max_states: Option<u64>,
+    /// `all`: also try a power loss (then mount + scrub) at every state; only
+    /// `forbid` conditions are checked after such a crash.
+    #[arg(long, value_enum, default_value_t = CrashPoints::None, value_name = "WHERE")]
+    crash_points: CrashPoints,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CrashPoints {
+    None,
+    All,
+}
+
+impl Limits {
+    fn get(&self) -> report::Limits {
+        report::Limits { max_states: self.max_states, crash_points: self.crash_points == CrashPoints::All }
+    }
 }
 
 #[derive(Subcommand)]
@@ -133,17 +149,17 @@ fn main() -> ExitCode {
     }
     let code = match cli.cmd {
         Cmd::Run { files, design, json, timings, limits } => match designs_named(&[design]) {
-            Ok(ds) => report::run(&files, &ds, json, timings, limits.max_states, &stop),
+            Ok(ds) => report::run(&files, &ds, json, timings, limits.get(), &stop),
             Err(e) => bad_input(&e),
         },
         Cmd::Trace { file, design, cond, json, limits } => match designs_named(&[design]) {
-            Ok(ds) if ds.len() == 1 => report::trace(&file, &ds[0], cond, json, limits.max_states, &stop),
+            Ok(ds) if ds.len() == 1 => report::trace(&file, &ds[0], cond, json, limits.get(), &stop),
             Ok(_) => bad_input("trace needs one design, not `all`"),
             Err(e) => bad_input(&e),
         },
         Cmd::Designs { name } => report::designs(name.as_deref()),
         Cmd::Compare { dir, designs, format, timings, limits } => match designs_named(&designs) {
-            Ok(ds) => suite::compare(dir.as_deref(), &ds, format, timings, limits.max_states, &stop),
+            Ok(ds) => suite::compare(dir.as_deref(), &ds, format, timings, limits.get(), &stop),
             Err(e) => bad_input(&e),
         },
     };

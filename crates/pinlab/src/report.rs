@@ -34,6 +34,13 @@ pub fn load_text(name: &str, text: &str, plain: bool) -> Result<Program, u8> {
     })
 }
 
+/// Bounds and options of one exploration.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Limits {
+    pub max_states: Option<u64>,
+    pub crash_points: bool,
+}
+
 /// One scenario explored under one design.
 pub struct Outcome {
     pub report: Report,
@@ -43,7 +50,7 @@ pub struct Outcome {
 pub fn check(
     prog: &Program,
     design: &Design,
-    max_states: Option<u64>,
+    limits: Limits,
     stop: &AtomicBool,
     show_progress: bool,
 ) -> Outcome {
@@ -53,7 +60,12 @@ pub fn check(
     bar.set_style(ProgressStyle::with_template("{spinner} {msg}").expect("static template"));
     let label = format!("{} / {}", prog.name, design.name);
     let progress = |n: u64| bar.set_message(format!("{label}: {n} states"));
-    let cfg = Config { max_states, stop: Some(stop), progress: Some(&progress) };
+    let cfg = Config {
+        max_states: limits.max_states,
+        crash_points: limits.crash_points || prog.crash_points,
+        stop: Some(stop),
+        progress: Some(&progress),
+    };
     let report = explore(&cx, &init, &cfg);
     bar.finish_and_clear();
     Outcome { report, init }
@@ -204,7 +216,7 @@ pub fn run(
     designs: &[Design],
     json: bool,
     timings: bool,
-    max_states: Option<u64>,
+    limits: Limits,
     stop: &AtomicBool,
 ) -> u8 {
     let mut code = EXIT_PASS;
@@ -220,7 +232,7 @@ pub fn run(
         };
         let name = f.display().to_string();
         for d in designs {
-            let o = check(&prog, d, max_states, stop, progress);
+            let o = check(&prog, d, limits, stop, progress);
             match o.report.verdict() {
                 Verdict::Fail => code = code.max(EXIT_FAIL),
                 Verdict::Unknown if code == EXIT_PASS => code = EXIT_INCOMPLETE,
@@ -244,15 +256,14 @@ pub fn trace(
     design: &Design,
     cond: Option<usize>,
     json: bool,
-    max_states: Option<u64>,
+    limits: Limits,
     stop: &AtomicBool,
 ) -> u8 {
     let prog = match load_path(file, json || !std::io::IsTerminal::is_terminal(&std::io::stderr())) {
         Ok(p) => p,
         Err(c) => return c,
     };
-    let o =
-        check(&prog, design, max_states, stop, !json && std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    let o = check(&prog, design, limits, stop, !json && std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let r = &o.report;
     let i = match cond {
         Some(n) if n >= 1 && n <= prog.conds.len() => n - 1,

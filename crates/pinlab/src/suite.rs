@@ -4,7 +4,7 @@
 //! repository's `litmus/` at build time), so `cargo run --release -- compare`
 //! works from anywhere.
 
-use crate::report::{check, json_result, load_path, load_text, JsonResult};
+use crate::report::{check, json_result, load_path, load_text, JsonResult, Limits};
 use crate::{Format, EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_PASS};
 use include_dir::{include_dir, Dir};
 use pinlab_model::cond::Cond;
@@ -101,7 +101,7 @@ pub fn compare(
     designs: &[Design],
     format: Format,
     timings: bool,
-    max_states: Option<u64>,
+    limits: Limits,
     stop: &AtomicBool,
 ) -> u8 {
     let start = Instant::now();
@@ -120,7 +120,7 @@ pub fn compare(
                 let j = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(&(s, d)) = jobs.get(j) else { break };
                 let (name, prog) = &suite[s];
-                let o = check(prog, &designs[d], max_states, stop, false);
+                let o = check(prog, &designs[d], limits, stop, false);
                 *results[j].lock().expect("no panics while holding") =
                     Some(json_result(name, prog, &designs[d], &o));
             });

@@ -26,6 +26,10 @@ pub enum DiskSector {
 /// often than the world is cloned and hashed, so they are shared
 /// copy-on-write between worlds and carry a digest computed when they
 /// change: cloning a disk copies a pointer, hashing it hashes 8 bytes.
+/// An injected write failure (`BLK_STS_IOERR`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IoError;
+
 #[derive(Clone, Debug)]
 pub struct Disk {
     pub volatile: bool,
@@ -33,6 +37,8 @@ pub struct Disk {
     media_digest: u64,
     /// Written but not yet durable, sorted by sector.
     pub cache: Vec<(u16, DiskSector)>,
+    /// An injected fault: the next write fails (and writes nothing).
+    pub fail_next_write: bool,
 }
 
 impl PartialEq for Disk {
@@ -40,6 +46,7 @@ impl PartialEq for Disk {
         self.volatile == o.volatile
             && self.media_digest == o.media_digest
             && self.cache == o.cache
+            && self.fail_next_write == o.fail_next_write
             && (Arc::ptr_eq(&self.media, &o.media) || self.media == o.media)
     }
 }
@@ -51,6 +58,7 @@ impl Hash for Disk {
         self.volatile.hash(h);
         self.media_digest.hash(h);
         self.cache.hash(h);
+        self.fail_next_write.hash(h);
     }
 }
 
@@ -63,7 +71,13 @@ fn digest(media: &[DiskSector]) -> u64 {
 impl Disk {
     pub fn new(sectors: u16, volatile: bool) -> Disk {
         let media = vec![DiskSector::Zero; usize::from(sectors)];
-        Disk { volatile, media_digest: digest(&media), media: Arc::new(media), cache: Vec::new() }
+        Disk {
+            volatile,
+            media_digest: digest(&media),
+            media: Arc::new(media),
+            cache: Vec::new(),
+            fail_next_write: false,
+        }
     }
 
     /// The durable contents.
@@ -88,6 +102,15 @@ impl Disk {
     /// A sector as it would be after a crash now.
     pub fn read_media(&self, sector: u16) -> DiskSector {
         self.media[usize::from(sector)]
+    }
+
+    /// A write that may fail by injection (`bio->bi_status = BLK_STS_IOERR`).
+    pub fn try_write(&mut self, sector: u16, data: DiskSector) -> Result<(), IoError> {
+        if std::mem::take(&mut self.fail_next_write) {
+            return Err(IoError);
+        }
+        self.write(sector, data);
+        Ok(())
     }
 
     pub fn write(&mut self, sector: u16, data: DiskSector) {
@@ -160,6 +183,16 @@ mod tests {
         b.flush();
         assert_ne!(a, b);
         assert_ne!(h(&a), h(&b));
+    }
+
+    #[test]
+    fn an_injected_failure_fails_one_write_and_writes_nothing() {
+        let mut disk = Disk::new(8, true);
+        disk.fail_next_write = true;
+        assert_eq!(disk.try_write(2, d(1)), Err(IoError));
+        assert_eq!(disk.read(2), DiskSector::Zero);
+        assert_eq!(disk.try_write(2, d(1)), Ok(()));
+        assert_eq!(disk.read(2), d(1));
     }
 
     #[test]

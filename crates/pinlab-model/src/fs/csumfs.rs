@@ -72,6 +72,8 @@ impl FsState {
             w.files.push(File {
                 fs: f.fs,
                 pages: f.pages,
+                size: f.pages,
+                errseq: 0,
                 ptr_first,
                 cache: vec![None; usize::from(f.pages)],
             });
@@ -143,7 +145,8 @@ impl World {
 
     /// `csumfs_read_folio`: read a page from disk and verify its checksum.
     pub(crate) fn csumfs_read(&self, file: FileId, index: u8, media: bool) -> Result<PageData, Errno> {
-        let (block, crc) = self.csumfs_ptr(file, index, media).ok_or(Errno::EIO)?;
+        // A zeroed pointer is a hole (after truncate or punch): reads as zeros.
+        let Some((block, crc)) = self.csumfs_ptr(file, index, media) else { return Ok(page_fill(0, 0)) };
         let disk = self.fss[self.fs_of(file).idx()].disk;
         let data = self.csumfs_block(disk, block, media).ok_or(Errno::EIO)?;
         if self.fss[self.fs_of(file).idx()].ty == FsType::Csumfs && page_crc(&data) != crc {
@@ -173,16 +176,20 @@ impl World {
         }
     }
 
-    /// `torn`: the file page as a read would see it on disk now mixes
-    /// data of different writes (told apart by their fill byte).
-    pub(crate) fn check_torn<T: Tracer>(&mut self, file: FileId, index: u8, tr: &mut T) {
+    /// `torn`: after an in-place write-back, the page on disk is not the
+    /// page as it was at any one moment: it changed while its sectors were
+    /// being copied (`crc` is its fingerprint when the copy began).
+    pub(crate) fn check_torn<T: Tracer>(&mut self, file: FileId, index: u8, crc: u32, tr: &mut T) {
         let Some((block, _)) = self.csumfs_ptr(file, index, false) else { return };
         let disk = self.fss[self.fs_of(file).idx()].disk;
-        if let Some(d) = self.csumfs_block(disk, block, false) {
-            if crate::data::uniform_byte(&d).is_none() {
-                self.fire(Oracle::Torn);
-                tr.note(|| format!("TORN: f{}[{index}] on disk mixes data of different writes", file.0));
-            }
+        if self.csumfs_block(disk, block, false).is_some_and(|d| page_crc(&d) != crc) {
+            self.fire(Oracle::Torn);
+            tr.note(|| {
+                format!(
+                    "TORN: f{}[{index}] on disk mixes the page before and after a concurrent write",
+                    file.0
+                )
+            });
         }
     }
 
@@ -221,6 +228,15 @@ impl World {
     /// pointers on the media) and scrub: verify every file page's checksum,
     /// and check that what the last `sync` promised is on the media.
     pub(crate) fn op_recover<T: Tracer>(&mut self, t: ThreadId, tr: &mut T) -> &'static str {
+        self.mount_and_scrub(tr);
+        self.finish(t);
+        "mount + scrub: read every block back, verify crc32c"
+    }
+
+    /// Mount: rebuild the block bitmap from the pointers on the media;
+    /// scrub: verify every checksum, and check that everything a `sync` or
+    /// successful `fsync` acknowledged is on the media (`lost_write`).
+    pub(crate) fn mount_and_scrub<T: Tracer>(&mut self, tr: &mut T) {
         for fs in &mut self.fss {
             fs.forget_in_memory_state();
         }
@@ -237,7 +253,8 @@ impl World {
         let promise = std::mem::take(&mut self.ghost.sync_promise);
         self.check_promise(&promise, true, tr);
         self.ghost.sync_promise = promise;
-        self.finish(t);
-        "mount + scrub: read every block back, verify crc32c"
+        let acked = std::mem::take(&mut self.ghost.acked);
+        self.check_promise(&acked, true, tr);
+        self.ghost.acked = acked;
     }
 }

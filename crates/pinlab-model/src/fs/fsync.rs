@@ -2,6 +2,7 @@
 //! memory held when the call started reached the disk.
 
 use crate::data::SectorData;
+use crate::errno::Errno;
 use crate::fs::writeback::WbState;
 use crate::ids::*;
 use crate::limits::SECTORS_PER_PAGE;
@@ -40,6 +41,7 @@ impl World {
         cx: &Cx,
         t: ThreadId,
         file: Option<FileId>,
+        reg: Option<RegId>,
         tr: &mut T,
     ) -> Option<&'static str> {
         let (first, last) = match file {
@@ -85,9 +87,28 @@ impl World {
                 for fs in fss {
                     self.csumfs_flush(fs);
                 }
-                self.check_promise(&st.promise, false, tr);
+                // file_check_and_advance_wb_err: a writeback error since
+                // this fd last looked is reported once, and only then.
+                let err =
+                    file.filter(|f| self.files[f.idx()].errseq != self.threads[t.idx()].fd_seen[f.idx()]);
+                if let Some(f) = err {
+                    self.threads[t.idx()].fd_seen[f.idx()] = self.files[f.idx()].errseq;
+                    tr.note(|| "a writeback error happened since this fd last checked: EIO".into());
+                } else {
+                    // Only a successful fsync promises anything.
+                    self.check_promise(&st.promise, false, tr);
+                    self.ghost_ack(&st.promise);
+                }
                 if file.is_none() {
                     self.ghost.sync_promise = std::mem::take(&mut st.promise);
+                }
+                if let Some(r) = reg {
+                    self.threads[t.idx()].regs[r.idx()] =
+                        Some(if err.is_some() { Errno::EIO.code() } else { 0 });
+                }
+                if err.is_some() {
+                    self.fail(t, Errno::EIO, None);
+                    return Some("blkdev_issue_flush; fsync returns EIO (errseq)");
                 }
                 self.finish(t);
                 return Some("blkdev_issue_flush; fsync returns");
@@ -108,6 +129,21 @@ impl World {
             }
         }
         out
+    }
+
+    /// Ghost: remember what a successful fsync/sync acknowledged, for the
+    /// crash-anywhere check (`crash_check`). Per page, the newest promise.
+    fn ghost_ack(&mut self, promise: &[Promise]) {
+        for p in promise {
+            match self.ghost.acked.iter_mut().find(|a| a.file == p.file && a.index == p.index) {
+                Some(a) => {
+                    for s in 0..SECTORS_PER_PAGE {
+                        a.vers[s] = a.vers[s].max(p.vers[s]);
+                    }
+                }
+                None => self.ghost.acked.push(p.clone()),
+            }
+        }
     }
 
     /// `lost_write`: some promised sector is older on disk than promised.

@@ -7,6 +7,10 @@ use crate::world::{OpState, World};
 pub struct File {
     pub fs: FsId,
     pub pages: u8,
+    /// Current size in pages (`i_size`); pages at or past it are gone.
+    pub size: u8,
+    /// `mapping->wb_err` (errseq): bumped by every writeback I/O error.
+    pub errseq: u8,
     /// The csumfs pointer sector of page 0; page `i` uses `ptr_first + i`.
     pub ptr_first: u16,
     /// Folio caching each page, if any (`filemap_get_folio`).

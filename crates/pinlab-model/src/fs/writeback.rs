@@ -28,6 +28,10 @@ use crate::program::FsType;
 use crate::trace::Tracer;
 use crate::world::{Cx, OpState, World};
 
+/// `WbStage::Copy::crc` before the first sector is copied, for a file
+/// system without checksums: the page is fingerprinted at that moment.
+const SNAPSHOT_AT_FIRST_SECTOR: u32 = u32::MAX;
+
 /// Where a writeback pass is.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct WbState {
@@ -272,7 +276,10 @@ impl World {
                     self.folio_mark_dirty(pfn);
                 }
                 wb.stage = if ext4 {
-                    WbStage::Copy { src, block, crc: 0, sector: 0 }
+                    // No checksum: fingerprint the page when the first
+                    // sector is copied, to tell whether the disk got one
+                    // snapshot of it.
+                    WbStage::Copy { src, block, crc: SNAPSHOT_AT_FIRST_SECTOR, sector: 0 }
                 } else {
                     WbStage::Csum { src, block }
                 };
@@ -297,11 +304,27 @@ impl World {
                 wb.stage = WbStage::Copy { src, block, crc, sector: 0 };
                 Some(("csumfs_writepages: crc32c of the folio", false))
             }
-            WbStage::Copy { src, block, crc, sector } => {
+            WbStage::Copy { src, block, mut crc, sector } => {
+                if crc == SNAPSHOT_AT_FIRST_SECTOR && sector == 0 {
+                    crc = page_crc(&self.mem.frames[src.idx()].data);
+                }
                 let data = self.mem.frames[src.idx()].data[usize::from(sector)];
                 let disk = self.fss[self.files[wb.file.idx()].fs.idx()].disk;
                 let s = block * SECTORS_PER_PAGE as u16 + u16::from(sector);
-                self.disks[disk.idx()].write(s, DiskSector::Data(data));
+                if self.disks[disk.idx()].try_write(s, DiskSector::Data(data)).is_err() {
+                    // end_page_writeback with an error → mapping_set_error:
+                    // fsync will report it once per fd; the page stays clean,
+                    // so its data is gone unless someone writes it again.
+                    let ext4 = self.fss[self.files[wb.file.idx()].fs.idx()].ty == FsType::Ext4like;
+                    if !ext4 {
+                        let fs = self.files[wb.file.idx()].fs;
+                        self.fss[fs.idx()].used &= !(1 << block);
+                    }
+                    self.files[wb.file.idx()].errseq = self.files[wb.file.idx()].errseq.wrapping_add(1);
+                    tr.note(|| format!("sector {s}: I/O error; mapping_set_error"));
+                    wb.stage = WbStage::End { src };
+                    return Some(("submit_bio: I/O error (BLK_STS_IOERR)", false));
+                }
                 tr.note(|| {
                     format!("sector {s} (block {block}.{sector}) = {:#04x} (v{})", data.byte, data.ver)
                 });
@@ -309,6 +332,7 @@ impl World {
                 let in_place = ext4 && self.csumfs_ptr(wb.file, wb.page, false).map(|p| p.0) == Some(block);
                 wb.stage = if usize::from(sector) + 1 == SECTORS_PER_PAGE {
                     if in_place {
+                        self.check_torn(wb.file, wb.page, crc, tr);
                         WbStage::End { src }
                     } else {
                         WbStage::Flush { src, block, crc }
@@ -330,7 +354,6 @@ impl World {
             }
             WbStage::End { src } => {
                 let pfn = self.wb_pfn(wb);
-                self.check_torn(wb.file, wb.page, tr);
                 self.folio_mut(pfn).flags.clear(FolioFlags::WRITEBACK);
                 if src != pfn {
                     self.folio_put(src, 1);

@@ -221,7 +221,9 @@ impl World {
                 return match self.cow_copy(p, vpn, pfn, Some(pfn), writable) {
                     Some(new) => {
                         tr.note(|| format!("pfn {} is shared: unshared into pfn {}", pfn.0, new.0));
-                        GupStep::Progress("follow_page: gup_must_unshare → handle_mm_fault(FAULT_FLAG_UNSHARE)")
+                        GupStep::Progress(
+                            "follow_page: gup_must_unshare → handle_mm_fault(FAULT_FLAG_UNSHARE)",
+                        )
                     }
                     None => {
                         self.gup_unwind(cx, set);
@@ -248,6 +250,14 @@ impl World {
                     GupStep::Failed(e, "check_and_migrate_movable_pages: migration failed")
                 }
             };
+        }
+        if !zero
+            && write
+            && foll == Foll::Pin
+            && cx.design.pin_waits_writeback
+            && self.folio(pfn).flags.has(FolioFlags::WRITEBACK)
+        {
+            return GupStep::Blocked; // folio_wait_writeback before pinning for write
         }
         // try_grab_folio. The zero page is special: pinning it changes no count.
         let (refs, exact) =
@@ -280,6 +290,13 @@ impl World {
         self.pinsets[set.idx()].pages.push(PinnedPage { pfn, gen, held: true });
         tr.note(|| format!("pfn {} refcount +{refs}", pfn.0));
         GupStep::Grabbed(set)
+    }
+
+    /// Release every page of a pin set (the end of an O_DIRECT I/O).
+    pub(crate) fn dio_unpin(&mut self, cx: &Cx, set: PinSetId) {
+        for i in 0..self.pinsets[set.idx()].pages.len() {
+            self.put_pinned_page(cx, set, i);
+        }
     }
 
     /// A GUP that fails part-way releases what it took (`unpin_user_pages`

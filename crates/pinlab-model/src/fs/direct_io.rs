@@ -1,0 +1,242 @@
+//! O_DIRECT (`iomap_dio_rw` / `__blockdev_direct_IO`): I/O straight between
+//! a user buffer and the disk.
+//!
+//! 1. the user page is pinned with a short-term FOLL_PIN (`iov_iter_extract_pages`;
+//!    FOLL_WRITE for a read into the buffer);
+//! 2. dirty page-cache pages of the file are written back and waited for
+//!    (`filemap_write_and_wait_range`); a write then invalidates the cached
+//!    page if nobody maps it (`kiocb_invalidate_pages`);
+//! 3. the device moves the data one sector per step, by PFN: it reads the
+//!    user page (write) or writes it (read). csumfs checksums the user page
+//!    when the bio is built, as btrfs does, so a buffer that changes during
+//!    the I/O breaks the checksum;
+//! 4. csumfs flushes and commits the new block pointer; the pin is released,
+//!    dirtying the page after a read (`bio_release_pages`).
+
+use crate::block::disk::DiskSector;
+use crate::data::{page_crc, SectorData};
+use crate::errno::Errno;
+use crate::fs::writeback::WbState;
+use crate::ids::*;
+use crate::limits::SECTORS_PER_PAGE;
+use crate::mm::frame::FolioFlags;
+use crate::mm::gup::GupStep;
+use crate::oracle::Oracle;
+use crate::program::{Foll, FsType};
+use crate::trace::Tracer;
+use crate::world::{Binding, Cx, OpState, World};
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DioState {
+    pub set: Option<PinSetId>,
+    pub stage: DioStage,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum DioStage {
+    Pin,
+    Flush(WbState),
+    Wait,
+    /// Data moving; `block` is `None` for a read of a hole.
+    Io {
+        block: Option<u16>,
+        crc: u32,
+        sector: u8,
+        fresh: bool,
+    },
+    Commit {
+        block: u16,
+        crc: u32,
+    },
+    Release,
+}
+
+impl World {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn op_dio<T: Tracer>(
+        &mut self,
+        cx: &Cx,
+        t: ThreadId,
+        file: FileId,
+        page: u8,
+        map: NameId,
+        mpage: u8,
+        is_write: bool,
+        tr: &mut T,
+    ) -> Option<&'static str> {
+        let mut st = match &self.threads[t.idx()].op {
+            OpState::Dio(st) => st.clone(),
+            _ => DioState { set: None, stage: DioStage::Pin },
+        };
+        let label = match &mut st.stage {
+            DioStage::Pin => {
+                let start = match self.resolve(map) {
+                    Err(None) => return None,
+                    Ok(Binding::Map { start, pages }) if mpage < pages => start,
+                    _ => {
+                        self.fail(t, Errno::EFAULT, None);
+                        return Some("iov_iter_extract_pages: bad buffer (EFAULT)");
+                    }
+                };
+                let Some(p) = cx.prog.thread(t).proc else {
+                    self.fail(t, Errno::EFAULT, None);
+                    return Some("iov_iter_extract_pages: no mm");
+                };
+                // A read into the buffer needs FOLL_WRITE.
+                match self.gup_step(cx, p, start + u16::from(mpage), Foll::Pin, !is_write, false, None, tr) {
+                    GupStep::Blocked => return None,
+                    GupStep::Progress(l) => return Some(l),
+                    GupStep::Failed(e, l) => {
+                        self.fail(t, e, None);
+                        return Some(l);
+                    }
+                    GupStep::Grabbed(set) => {
+                        st.set = Some(set);
+                        st.stage = DioStage::Flush(WbState::new(true, file, file));
+                        "iov_iter_extract_pages → pin_user_pages_fast (FOLL_PIN)"
+                    }
+                }
+            }
+            DioStage::Flush(wb) => {
+                let (label, done) = self.wb_step(cx, wb, tr)?;
+                if done {
+                    st.stage = DioStage::Wait;
+                }
+                label
+            }
+            DioStage::Wait => {
+                if let Some(pfn) = self.cached(file, page) {
+                    if self.folio(pfn).flags.has(FolioFlags::WRITEBACK) {
+                        return None;
+                    }
+                    if is_write
+                        && self.folio(pfn).mapcount == 0
+                        && !self.folio(pfn).flags.has(FolioFlags::LOCKED)
+                    {
+                        // kiocb_invalidate_pages: the cached copy is stale now.
+                        let private = self.private_refs(cx, pfn);
+                        let f = self.folio_mut(pfn);
+                        f.flags.clear(FolioFlags::PRIVATE);
+                        f.owner = crate::mm::frame::Owner::Anon;
+                        self.files[file.idx()].cache[usize::from(page)] = None;
+                        self.folio_put(pfn, 1 + private);
+                        tr.note(|| format!("cached f{}[{page}] invalidated", file.0));
+                    }
+                }
+                let src = self.dio_user_pfn(&st);
+                let fs = self.files[file.idx()].fs;
+                let csum = self.fss[fs.idx()].ty == FsType::Csumfs;
+                let existing = self.csumfs_ptr(file, page, false).map(|p| p.0);
+                let (block, fresh) = if !is_write {
+                    (existing, false)
+                } else if csum || existing.is_none() {
+                    match self.fss[fs.idx()].alloc_block() {
+                        Some(b) => (Some(b), true),
+                        None => {
+                            st.stage = DioStage::Release;
+                            self.threads[t.idx()].err = Some(Errno::ENOSPC);
+                            self.threads[t.idx()].op = OpState::Dio(st);
+                            return Some("iomap_dio: no space (ENOSPC)");
+                        }
+                    }
+                } else {
+                    (existing, false)
+                };
+                // btrfs computes data checksums when it builds the bio.
+                let crc = if is_write && csum { page_crc(&self.mem.frames[src.idx()].data) } else { 0 };
+                st.stage = DioStage::Io { block, crc, sector: 0, fresh };
+                if is_write {
+                    "filemap_write_and_wait_range + kiocb_invalidate_pages; csum the user page"
+                } else {
+                    "filemap_write_and_wait_range"
+                }
+            }
+            DioStage::Io { block, crc, sector, fresh } => {
+                let (block, crc, sector, fresh) = (*block, *crc, *sector, *fresh);
+                let set = st.set.expect("pinned");
+                let pg = self.pinsets[set.idx()].pages[0];
+                if self.mem.frames[pg.pfn.idx()].folio.is_none() || self.mem.gen(pg.pfn) != pg.gen {
+                    self.fire(Oracle::DmaAfterFree);
+                }
+                let disk = self.fss[self.files[file.idx()].fs.idx()].disk;
+                if is_write {
+                    let b = block.expect("a write has a block");
+                    let data = self.mem.frames[pg.pfn.idx()].data[usize::from(sector)];
+                    if self.disks[disk.idx()]
+                        .try_write(b * SECTORS_PER_PAGE as u16 + u16::from(sector), DiskSector::Data(data))
+                        .is_err()
+                    {
+                        if fresh {
+                            self.fss[self.files[file.idx()].fs.idx()].used &= !(1 << b);
+                        }
+                        self.threads[t.idx()].err = Some(Errno::EIO);
+                        st.stage = DioStage::Release;
+                        self.threads[t.idx()].op = OpState::Dio(st);
+                        return Some("submit_bio: I/O error (EIO)");
+                    }
+                } else {
+                    let d = match block {
+                        Some(b) => match self.disks[disk.idx()]
+                            .read(b * SECTORS_PER_PAGE as u16 + u16::from(sector))
+                        {
+                            DiskSector::Data(d) => d.byte,
+                            _ => 0,
+                        },
+                        None => 0,
+                    };
+                    let ver = self.next_ver();
+                    self.mem.frames[pg.pfn.idx()].data[usize::from(sector)] = SectorData { byte: d, ver };
+                }
+                st.stage = if usize::from(sector) + 1 < SECTORS_PER_PAGE {
+                    DioStage::Io { block, crc, sector: sector + 1, fresh }
+                } else if is_write && fresh {
+                    DioStage::Commit { block: block.expect("write"), crc }
+                } else {
+                    DioStage::Release
+                };
+                if is_write {
+                    "dio bio: device reads one sector of the user page"
+                } else {
+                    "dio bio: device writes one sector into the user page"
+                }
+            }
+            DioStage::Commit { block, crc } => {
+                let (block, crc) = (*block, *crc);
+                self.csumfs_flush(self.files[file.idx()].fs);
+                self.csumfs_commit(file, page, block, crc, tr);
+                self.files[file.idx()].size = self.files[file.idx()].size.max(page + 1);
+                st.stage = DioStage::Release;
+                "iomap_dio_complete: flush, then the block pointer (+crc) switches"
+            }
+            DioStage::Release => {
+                let set = st.set.expect("pinned");
+                let pfn = self.pinsets[set.idx()].pages[0].pfn;
+                let alive = self.mem.frames[pfn.idx()].folio.is_some();
+                let file_page =
+                    alive && matches!(self.folio(pfn).owner, crate::mm::frame::Owner::File { .. });
+                if !is_write && file_page {
+                    // bio_release_pages(bio, mark_dirty) → set_page_dirty_lock:
+                    // the device wrote the page behind the page tables.
+                    if self.folio(pfn).flags.has(FolioFlags::LOCKED) {
+                        return None;
+                    }
+                    self.folio_mark_dirty(pfn);
+                }
+                self.pinsets[set.idx()].live = false;
+                self.dio_unpin(cx, set);
+                self.finish(t);
+                return Some(if is_write {
+                    "bio_release_pages → unpin_user_pages"
+                } else {
+                    "bio_release_pages: folio_mark_dirty + unpin_user_pages"
+                });
+            }
+        };
+        self.threads[t.idx()].op = OpState::Dio(st);
+        Some(label)
+    }
+
+    fn dio_user_pfn(&self, st: &DioState) -> Pfn {
+        self.pinsets[st.set.expect("pinned").idx()].pages[0].pfn
+    }
+}
