@@ -414,8 +414,8 @@ fn store_in_a_thread_without_a_process() {
 #[test]
 fn verbs_of_the_language_not_modelled_yet() {
     assert_eq!(
-        errs(&with_setup("thread a on p {\n  truncate f pages=1\n}\n")),
-        "t.litmus:10:3: error: `truncate` is part of the language but not modelled in this version\n"
+        errs(&with_setup("thread a on p {\n  drop_caches\n}\n")),
+        "t.litmus:10:3: error: `drop_caches` is part of the language but not modelled in this version\n"
     );
     assert_eq!(
         errs(&with_setup("thread a on p {\n  m = mmap anon pages=0..1 shared write\n}\n")),
