@@ -47,9 +47,11 @@ const THREAD_VERBS: &[&str] = &[
     "fail_io",
 ];
 const FINALLY_VERBS: &[&str] = &["sync", "crash", "recover"];
-const SETUP_VERBS: &[&str] = &["memory", "crash_points", "disk", "fs", "file", "process", "nic", "dma"];
+const SETUP_VERBS: &[&str] =
+    &["memory", "crash_points", "disk", "fs", "file", "process", "nic", "dma", "uring"];
 const NIC_METHODS: &[&str] = &["reg_mr", "dereg", "write", "read"];
 const DMA_METHODS: &[&str] = &["write", "read"];
+const URING_METHODS: &[&str] = &["register", "unregister", "read_fixed", "write_fixed"];
 
 /// What a setup name denotes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -552,14 +554,26 @@ impl Compiler<'_> {
                 self.prog.files.push(FileDecl { name: name.name.clone(), fs, pages: pages.max(1), fill }); // max(1): keep compiling after the error above
                 self.declare_obj(name, Obj::File(id));
             }
-            "process" | "nic" | "dma" => {
+            "process" | "nic" | "dma" | "uring" => {
                 let Some(name) = self.setup_obj(a.next(), at, &verb.name) else { return };
                 let obj = if verb.name == "process" {
                     self.prog.procs.push(ProcDecl { name: name.name.clone(), forked: false });
                     Obj::Proc(ProcId(self.prog.procs.len() as u8 - 1))
                 } else {
-                    let kind = if verb.name == "nic" { DevKind::Nic } else { DevKind::Dma };
-                    self.prog.devs.push(DevDecl { name: name.name.clone(), kind });
+                    let kind = match verb.name.as_str() {
+                        "nic" => DevKind::Nic,
+                        "uring" => DevKind::Uring,
+                        _ => DevKind::Dma,
+                    };
+                    let odp = kind == DevKind::Nic && a.flag("odp");
+                    let burst = match a.key("burst") {
+                        Some((_, v)) => self
+                            .number(Some(v), at, "`burst=N` (sectors per step, 1..8)", 8)
+                            .unwrap_or(1)
+                            .max(1) as u8,
+                        None => 1,
+                    };
+                    self.prog.devs.push(DevDecl { name: name.name.clone(), kind, odp, burst });
                     Obj::Dev(DevId(self.prog.devs.len() as u8 - 1))
                 };
                 self.declare_obj(name, obj);
@@ -599,6 +613,7 @@ impl Compiler<'_> {
             Verb::Plain(v) if v.name == "mmap" => Kind::Map,
             Verb::Plain(v) if v.name == "pin" || v.name == "gup" => Kind::Pin,
             Verb::Method { method, .. } if method.name == "reg_mr" => Kind::Mr,
+            Verb::Method { method, .. } if method.name == "register" => Kind::Pin,
             _ => return, // registers are per thread
         };
         if let Some((_, _, prev)) = self.globals.get(&b.name) {
@@ -841,7 +856,11 @@ impl Compiler<'_> {
                     }
                 };
                 let kind = self.prog.devs[dev.idx()].kind;
-                let methods = if kind == DevKind::Nic { NIC_METHODS } else { DMA_METHODS };
+                let methods = match kind {
+                    DevKind::Nic => NIC_METHODS,
+                    DevKind::Dma => DMA_METHODS,
+                    DevKind::Uring => URING_METHODS,
+                };
                 if !methods.contains(&method.name.as_str()) {
                     let d =
                         Diag::new(method.span, format!("`{}` has no method `{}`", object.name, method.name));
@@ -862,7 +881,39 @@ impl Compiler<'_> {
                         let map = self.plain_name(a.next(), at, &[Kind::Map])?;
                         let (first, pages) = self.range(a.key("pages"), at)?;
                         let write = a.flag("write");
-                        Op::RegMr { bind, dev, map, first, pages, write }
+                        let odp = a.flag("odp");
+                        Op::RegMr { bind, dev, map, first, pages, write, odp }
+                    }
+                    "register" => {
+                        // io_sqe_buffers_register → io_pin_pages:
+                        // pin_user_pages_fast(FOLL_WRITE | FOLL_LONGTERM).
+                        self.no_assign(s);
+                        let bind = self.bound(s, "u.register")?;
+                        let map = self.plain_name(a.next(), at, &[Kind::Map])?;
+                        let (first, pages) = self.range(a.key("pages"), at)?;
+                        Op::Gup { bind, map, first, pages, foll: Foll::Pin, write: true, longterm: true }
+                    }
+                    "unregister" => {
+                        self.no_assign(s);
+                        self.no_bind(s);
+                        let pin = self.plain_name(a.next(), at, &[Kind::Pin])?;
+                        Op::Unpin { pin, dirty: false }
+                    }
+                    "read_fixed" | "write_fixed" => {
+                        self.no_assign(s);
+                        self.no_bind(s);
+                        let (file, page) = self.file_index(a.next(), at)?;
+                        let is_write = method.name == "write_fixed";
+                        let word = if is_write { "from" } else { "into" };
+                        if !a.flag(word) {
+                            self.err(Diag::new(
+                                at,
+                                format!("expected `{}.{} F[p] {word} B[q]`", object.name, method.name),
+                            ));
+                            return None;
+                        }
+                        let (buf, bpage) = self.indexed(a.next(), at, &[Kind::Pin])?;
+                        Op::UringFixed { file, page, buf, bpage, is_write }
                     }
                     "dereg" => {
                         self.no_assign(s);
@@ -878,13 +929,19 @@ impl Compiler<'_> {
                             return None;
                         };
                         let byte = self.byte(Some(v), at)?;
-                        Op::DevWrite { dev, obj, page, byte }
+                        let key = self.key_arg(&mut a, at);
+                        let pages = match a.key("pages") {
+                            Some((_, v)) => self.number(Some(v), at, "`pages=N`", 16)?.max(1) as u8,
+                            None => 1,
+                        };
+                        Op::DevWrite { dev, obj, page, pages, byte, key }
                     }
                     _ => {
                         self.no_assign(s);
                         let reg = self.reg(s, t)?;
                         let (obj, page) = self.indexed(a.next(), at, obj_kinds)?;
-                        Op::DevRead { reg, dev, obj, page }
+                        let key = self.key_arg(&mut a, at);
+                        Op::DevRead { reg, dev, obj, page, key }
                     }
                 }
             }
@@ -1233,6 +1290,12 @@ impl Compiler<'_> {
                 Cond::Or(Box::new(x?), Box::new(y?))
             }
         })
+    }
+
+    /// `key=K`: a forged rkey on a remote access.
+    fn key_arg(&mut self, a: &mut Args, at: Span) -> Option<u16> {
+        let (_, v) = a.key("key")?;
+        self.number(Some(v), at, "`key=K`", u64::from(u16::MAX)).map(|k| k as u16)
     }
 
     /// `F[p]` as a statement argument.

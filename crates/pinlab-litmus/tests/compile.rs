@@ -88,13 +88,16 @@ fn seed_compiles_to_the_expected_program() {
                 write: true,
                 thp: false
             },
-            Op::RegMr { bind: mr, dev, map: m, first: 0, pages: 1, write: true },
+            Op::RegMr { bind: mr, dev, map: m, first: 0, pages: 1, write: true, odp: false },
             Op::Store { map: m, page: 0, byte: 0x11 },
             Op::Fsync { file: f, reg: None },
             Op::Dereg { dev, mr },
         ]
     );
-    assert_eq!(p.threads[1].ops, vec![Op::DevWrite { dev, obj: mr, page: 0, byte: 0x22 }]);
+    assert_eq!(
+        p.threads[1].ops,
+        vec![Op::DevWrite { dev, obj: mr, page: 0, pages: 1, byte: 0x22, key: None }]
+    );
     assert_eq!(p.threads[2].ops, vec![Op::Writeback { file: f }]);
     let fin = p.finally.as_ref().expect("finally");
     assert_eq!(fin.name, "finally");
@@ -181,7 +184,7 @@ exists reg.err == EFAULT
             Op::Load { reg: RegId(0), map: m, page: 1 },
             Op::Gup { bind: pp, map: m, first: 0, pages: 2, foll: Foll::Pin, write: true, longterm: true },
             Op::Gup { bind: g, map: m, first: 1, pages: 1, foll: Foll::Get, write: false, longterm: false },
-            Op::DevRead { reg: RegId(1), dev: DevId(0), obj: mr, page: 0 },
+            Op::DevRead { reg: RegId(1), dev: DevId(0), obj: mr, page: 0, key: None },
             Op::Unpin { pin: g, dirty: false },
             Op::Unpin { pin: pp, dirty: true },
         ]
@@ -189,7 +192,7 @@ exists reg.err == EFAULT
     assert_eq!(
         p.threads[1].ops,
         vec![
-            Op::RegMr { bind: mr, dev: DevId(0), map: m, first: 1, pages: 1, write: false },
+            Op::RegMr { bind: mr, dev: DevId(0), map: m, first: 1, pages: 1, write: false, odp: false },
             Op::Dereg { dev: DevId(0), mr },
         ]
     );
@@ -236,7 +239,10 @@ thread app on p {
 ",
     ));
     assert_eq!(p.names, vec!["m", "mr"]);
-    assert_eq!(p.threads[0].ops, vec![Op::DevWrite { dev: DevId(0), obj: NameId(1), page: 0, byte: 0x22 }]);
+    assert_eq!(
+        p.threads[0].ops,
+        vec![Op::DevWrite { dev: DevId(0), obj: NameId(1), page: 0, pages: 1, byte: 0x22, key: None }]
+    );
     assert_eq!(p.finally, None);
 }
 
@@ -299,7 +305,7 @@ fn unknown_setup_objects() {
     assert_eq!(
         errs(text),
         "t.litmus:4:3: error: unknown setup object `filesystem` \
-         (help: setup declares: memory, crash_points, disk, fs, file, process, nic, dma)\n\
+         (help: setup declares: memory, crash_points, disk, fs, file, process, nic, dma, uring)\n\
          t.litmus:5:3: error: unknown setup object `procss` (help: did you mean `process`?)\n"
     );
 }

@@ -105,6 +105,10 @@ pub struct Design {
     /// cc5095747edf, ~5.18) or warn, clear dirty and skip (after; the data
     /// is silently dropped).
     pub no_buffers_bug: bool,
+    /// Every RDMA registration is on-demand paging: the NIC pins nothing and
+    /// follows the process page tables through mmu-interval-notifier
+    /// invalidations and device page faults.
+    pub rdma_odp: bool,
     /// Linux 6.5+ (`writable_file_mapping_allowed` in `check_vma_flags`):
     /// FOLL_LONGTERM|FOLL_WRITE pins of a file mapping that needs dirty
     /// tracking fail with `EFAULT`.
@@ -139,6 +143,7 @@ fn linux_4_19() -> Design {
         reclaim_keep_pinned: false,
         pin_waits_writeback: false,
         no_buffers_bug: true,
+        rdma_odp: false,
         refuse_longterm_file_write_pin: false,
     }
 }
@@ -157,6 +162,7 @@ fn linux_6_x() -> Design {
         reclaim_keep_pinned: true,
         pin_waits_writeback: false,
         no_buffers_bug: false,
+        rdma_odp: false,
         refuse_longterm_file_write_pin: true,
     }
 }
@@ -200,6 +206,12 @@ pub const PROFILES: &[Profile] = &[
         build: linux_6_x,
     },
     Profile {
+        name: "odp",
+        summary: "6.x, but RDMA memory regions use on-demand paging: no pins, mmu-notifier invalidation, device page faults",
+        origin: "ODP (IB_ACCESS_ON_DEMAND, mlx5) and the mmu_interval_notifier API (~5.5); the alternative the 2018 thread pointed at",
+        build: || Design { name: "odp".into(), rdma_odp: true, ..linux_6_x() },
+    },
+    Profile {
         name: "bounce",
         summary: "6.x plus exact pin counts; writeback of a write-pinned page goes through a bounce buffer and keeps it dirty; long-term file pins allowed",
         origin: "Jan Kara's proposal in the 2018 thread; never merged",
@@ -234,7 +246,7 @@ mod tests {
     }
 
     #[test]
-    fn bounce_differs_from_6_x_only_in_pins_and_writeback() {
+    fn bounce_differs_from_6_x_only_in_pins_writeback_and_file_pins() {
         let (b, x) = (profile("bounce").unwrap().design(), profile("linux-6.x").unwrap().design());
         assert_ne!(b.pin_tracking, x.pin_tracking);
         assert_eq!(
@@ -242,6 +254,7 @@ mod tests {
                 name: x.name.clone(),
                 pin_tracking: x.pin_tracking,
                 pinned_writeback: x.pinned_writeback,
+                pin_waits_writeback: false,
                 refuse_longterm_file_write_pin: true,
                 ..b
             },

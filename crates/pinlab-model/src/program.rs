@@ -85,14 +85,21 @@ pub struct FileDecl {
 pub enum DevKind {
     /// An RDMA NIC: memory regions, remote reads and writes.
     Nic,
-    /// A DMA engine (GPU, io_uring-like) working through pins.
+    /// A DMA engine (GPU, accelerator) working through pins.
     Dma,
+    /// An io_uring instance: registered (fixed) buffers and fixed-buffer I/O.
+    Uring,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DevDecl {
     pub name: String,
     pub kind: DevKind,
+    /// `nic n odp`: this NIC registers every MR on demand (ODP), never pinning.
+    pub odp: bool,
+    /// `burst=N`: sectors the device moves per step (default 1). Larger
+    /// bursts give coarser interleavings and smaller state spaces.
+    pub burst: u8,
 }
 
 /// Which GUP family a pin comes from.
@@ -136,14 +143,20 @@ pub enum Op {
     Gup { bind: NameId, map: NameId, first: u8, pages: u8, foll: Foll, write: bool, longterm: bool },
     /// `unpin P [dirty]`, `put P`, and the unpinning half of `dereg`.
     Unpin { pin: NameId, dirty: bool },
-    /// `MR = n.reg_mr X pages=A..B [write]`: pin_user_pages(FOLL_LONGTERM [|FOLL_WRITE]).
-    RegMr { bind: NameId, dev: DevId, map: NameId, first: u8, pages: u8, write: bool },
+    /// `MR = n.reg_mr X pages=A..B [write] [odp]`: pin_user_pages(FOLL_LONGTERM
+    /// [|FOLL_WRITE]), or an on-demand-paging MR that pins nothing.
+    RegMr { bind: NameId, dev: DevId, map: NameId, first: u8, pages: u8, write: bool, odp: bool },
     /// `n.dereg MR`: ib_umem_release → unpin_user_pages_dirty_lock for writable MRs.
     Dereg { dev: DevId, mr: NameId },
-    /// `n.write MR[p] = B`, `d.write P[p] = B`: device DMA into a pinned page.
-    DevWrite { dev: DevId, obj: NameId, page: u8, byte: u8 },
-    /// `r = n.read MR[p]`, `r = d.read P[p]`.
-    DevRead { reg: RegId, dev: DevId, obj: NameId, page: u8 },
+    /// `n.write MR[p] [key=K] = B`, `d.write P[p] [pages=N] = B`: device DMA
+    /// into `pages` pages from `page` on (a scatter-gather list when > 1).
+    /// `key` forges an rkey (default: the MR's own).
+    DevWrite { dev: DevId, obj: NameId, page: u8, pages: u8, byte: u8, key: Option<u16> },
+    /// `r = n.read MR[p] [key=K]`, `r = d.read P[p]`.
+    DevRead { reg: RegId, dev: DevId, obj: NameId, page: u8, key: Option<u16> },
+    /// `u.read_fixed F[p] into B[q]` / `u.write_fixed F[p] from B[q]`:
+    /// io_uring I/O through a registered buffer (already pinned).
+    UringFixed { file: FileId, page: u8, buf: NameId, bpage: u8, is_write: bool },
     /// `[r =] fsync F`: `r` gets 0 or the errno number.
     Fsync { file: FileId, reg: Option<RegId> },
     /// `write F[p] = B`: buffered write through the page cache.

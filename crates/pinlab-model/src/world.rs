@@ -36,7 +36,9 @@ pub enum Binding {
     /// A set of GUP-acquired pages.
     Pin(PinSetId),
     /// An RDMA memory region of a NIC, backed by a pin set.
-    Mr { dev: DevId, set: PinSetId },
+    Mr { dev: DevId, set: PinSetId, rkey: u16 },
+    /// An on-demand-paging MR (`World::odp[id]`): no pins.
+    OdpMr { id: u8, rkey: u16 },
 }
 
 /// Progress of a thread's current multi-step operation.
@@ -157,6 +159,10 @@ pub struct World {
     pub fss: Vec<FsState>,
     pub disks: Vec<Disk>,
     pub pinsets: Vec<PinSet>,
+    /// On-demand-paging memory regions.
+    pub odp: Vec<crate::dev::rdma::OdpMr>,
+    /// Memory regions registered so far (their rkeys are `rkey_of(n)`).
+    pub mr_count: u16,
     pub names: Vec<Binding>,
     pub threads: Vec<ThreadState>,
     pub ghost: Ghost,
@@ -203,6 +209,8 @@ impl World {
             fss: Vec::new(),
             disks: prog.disks.iter().map(|d| Disk::new(d.sectors, d.volatile)).collect(),
             pinsets: Vec::new(),
+            odp: Vec::new(),
+            mr_count: 0,
             names: vec![Binding::Unbound; prog.names.len()],
             threads: prog
                 .all_threads()
@@ -440,23 +448,30 @@ impl World {
             Op::Gup { bind, map, first, pages, foll, write, longterm } => {
                 self.op_gup(cx, t, bind, None, map, first, pages, foll, write, longterm, tr)
             }
-            Op::RegMr { bind, dev, map, first, pages, write } => self.op_gup(
-                cx,
-                t,
-                bind,
-                Some(dev),
-                map,
-                first,
-                pages,
-                crate::program::Foll::Pin,
-                write,
-                true,
-                tr,
-            ),
+            Op::RegMr { bind, dev, map, first, pages, write, odp } => {
+                if odp || cx.prog.devs[dev.idx()].odp || cx.design.rdma_odp {
+                    self.op_reg_mr_odp(cx, t, bind, map, first, pages, write)
+                } else {
+                    let foll = crate::program::Foll::Pin;
+                    self.op_gup(cx, t, bind, Some(dev), map, first, pages, foll, write, true, tr)
+                }
+            }
             Op::Unpin { pin, dirty } => self.op_unpin(cx, t, pin, dirty, false, tr),
-            Op::Dereg { mr, .. } => self.op_unpin(cx, t, mr, true, true, tr),
-            Op::DevWrite { dev, obj, page, byte } => self.op_dev_write(cx, t, dev, obj, page, byte, tr),
-            Op::DevRead { reg, dev, obj, page } => self.op_dev_read(cx, t, reg, dev, obj, page, tr),
+            Op::Dereg { mr, .. } => match self.resolve(mr) {
+                Ok(Binding::OdpMr { id, .. }) => {
+                    let label = self.odp_dereg(id);
+                    self.finish(t);
+                    Some(label)
+                }
+                _ => self.op_unpin(cx, t, mr, true, true, tr),
+            },
+            Op::DevWrite { dev, obj, page, pages, byte, key } => {
+                self.op_dev_write(cx, t, dev, obj, page, pages, byte, key, tr)
+            }
+            Op::DevRead { reg, dev, obj, page, key } => self.op_dev_read(cx, t, reg, dev, obj, page, key, tr),
+            Op::UringFixed { file, page, buf, bpage, is_write } => {
+                self.op_uring_fixed(cx, t, file, page, buf, bpage, is_write, tr)
+            }
             Op::Writeback { file } => self.op_writeback(cx, t, file, tr),
             Op::Fsync { file, reg } => self.op_fsync(cx, t, Some(file), reg, tr),
             Op::Write { file, page, byte } => self.op_write(cx, t, file, page, byte, tr),

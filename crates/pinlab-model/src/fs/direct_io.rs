@@ -29,6 +29,10 @@ use crate::world::{Binding, Cx, OpState, World};
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DioState {
     pub set: Option<PinSetId>,
+    /// The page of the pin set the I/O uses.
+    pub idx: u8,
+    /// An io_uring fixed buffer: pinned at registration, not by this I/O.
+    pub preset: bool,
     pub stage: DioStage,
 }
 
@@ -66,7 +70,7 @@ impl World {
     ) -> Option<&'static str> {
         let mut st = match &self.threads[t.idx()].op {
             OpState::Dio(st) => st.clone(),
-            _ => DioState { set: None, stage: DioStage::Pin },
+            _ => DioState { set: None, idx: 0, preset: false, stage: DioStage::Pin },
         };
         let label = match &mut st.stage {
             DioStage::Pin => {
@@ -154,7 +158,7 @@ impl World {
             DioStage::Io { block, crc, sector, fresh } => {
                 let (block, crc, sector, fresh) = (*block, *crc, *sector, *fresh);
                 let set = st.set.expect("pinned");
-                let pg = self.pinsets[set.idx()].pages[0];
+                let pg = self.pinsets[set.idx()].pages[usize::from(st.idx)];
                 if self.mem.frames[pg.pfn.idx()].folio.is_none() || self.mem.gen(pg.pfn) != pg.gen {
                     self.fire(Oracle::DmaAfterFree);
                 }
@@ -208,6 +212,16 @@ impl World {
                 st.stage = DioStage::Release;
                 "iomap_dio_complete: flush, then the block pointer (+crc) switches"
             }
+            DioStage::Release if st.preset => {
+                // A fixed buffer stays registered; io_uring's bvec I/O does
+                // not dirty its pages either.
+                self.finish(t);
+                return Some(if is_write {
+                    "io_uring: write_fixed complete"
+                } else {
+                    "io_uring: read_fixed complete"
+                });
+            }
             DioStage::Release => {
                 let set = st.set.expect("pinned");
                 let pfn = self.pinsets[set.idx()].pages[0].pfn;
@@ -237,6 +251,46 @@ impl World {
     }
 
     fn dio_user_pfn(&self, st: &DioState) -> Pfn {
-        self.pinsets[st.set.expect("pinned").idx()].pages[0].pfn
+        self.pinsets[st.set.expect("pinned").idx()].pages[usize::from(st.idx)].pfn
+    }
+
+    /// `u.read_fixed F[p] into B[q]` / `u.write_fixed F[p] from B[q]`
+    /// (`IORING_OP_READ_FIXED` / `WRITE_FIXED`): O_DIRECT-style I/O through a
+    /// buffer registered (and pinned) earlier with `u.register`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn op_uring_fixed<T: Tracer>(
+        &mut self,
+        cx: &Cx,
+        t: ThreadId,
+        file: FileId,
+        page: u8,
+        buf: NameId,
+        bpage: u8,
+        is_write: bool,
+        tr: &mut T,
+    ) -> Option<&'static str> {
+        if !matches!(self.threads[t.idx()].op, OpState::Dio(_)) {
+            let set = match self.resolve(buf) {
+                Err(None) => return None,
+                Ok(Binding::Pin(set))
+                    if self.pinsets[set.idx()].live
+                        && usize::from(bpage) < self.pinsets[set.idx()].pages.len() =>
+                {
+                    set
+                }
+                Err(Some(e)) => {
+                    self.fail(t, e, None);
+                    return Some("io_uring: buffer was never registered");
+                }
+                _ => {
+                    self.fail(t, Errno::EFAULT, None);
+                    return Some("io_uring: bad fixed buffer (EFAULT)");
+                }
+            };
+            let stage = DioStage::Flush(WbState::new(true, file, file));
+            self.threads[t.idx()].op =
+                OpState::Dio(DioState { set: Some(set), idx: bpage, preset: true, stage });
+        }
+        self.op_dio(cx, t, file, page, buf, bpage, is_write, tr)
     }
 }

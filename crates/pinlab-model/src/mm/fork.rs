@@ -73,7 +73,9 @@ impl World {
                     });
                     continue;
                 }
-                // Share: write-protect both sides, one more mapping.
+                // Share: write-protect both sides, one more mapping
+                // (mmu_notifier_invalidate_range_start for the parent's PTEs).
+                self.odp_invalidate(pte.pfn);
                 let pf = self.folio_mut(pte.pfn);
                 pf.mapcount += 1;
                 pf.refcount += 1;

@@ -176,7 +176,10 @@ impl World {
         }
         if self.pinsets[set.idx()].pages.len() == usize::from(pages) {
             self.names[bind.idx()] = match dev {
-                Some(dev) => Binding::Mr { dev, set },
+                Some(dev) => {
+                    self.mr_count += 1;
+                    Binding::Mr { dev, set, rkey: crate::dev::rdma::rkey_of(self.mr_count) }
+                }
                 None => Binding::Pin(set),
             };
             self.finish(t);

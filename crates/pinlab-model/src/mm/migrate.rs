@@ -82,6 +82,7 @@ impl World {
                     self.fail(t, Errno::EAGAIN, None);
                     return Some("try_to_migrate: folio_maybe_dma_pinned, give up (EAGAIN)");
                 }
+                self.odp_invalidate(old); // MMU_NOTIFY_MIGRATE
                 let mut n = 0u32;
                 let mut dirty = false;
                 for p in &mut self.procs {
@@ -170,6 +171,7 @@ impl World {
             return Err(Errno::EBUSY);
         }
         let to = self.mem.alloc_unmovable(f.owner).ok_or(Errno::ENOMEM)?;
+        self.odp_invalidate(old);
         self.sync_ghost_len();
         self.mem.frames[to.idx()].data = self.mem.frames[old.idx()].data;
         *self.folio_mut(to) = f;

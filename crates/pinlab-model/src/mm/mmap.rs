@@ -57,6 +57,7 @@ impl World {
         if pte.migration || Some(pte.pfn) == self.zero_pfn {
             return;
         }
+        self.odp_invalidate(pte.pfn); // mmu_notifier_invalidate_range_start(MMU_NOTIFY_UNMAP)
         self.folio_mut(pte.pfn).mapcount -= 1;
         self.folio_put(pte.pfn, 1);
     }

@@ -13,6 +13,8 @@ impl World {
     /// through `page_mkwrite`. Returns how many PTEs were dirty. A device
     /// writing through a pin has no PTE and is not stopped by this.
     pub(crate) fn folio_mkclean(&mut self, pfn: Pfn) -> usize {
+        // mmu_notifier_invalidate_range_start(MMU_NOTIFY_PROTECTION_PAGE)
+        self.odp_invalidate(pfn);
         let mut dirty = 0;
         let head = self.mem.head(pfn);
         let mem = &self.mem;
