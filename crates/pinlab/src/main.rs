@@ -2,6 +2,8 @@
 //! under each kernel design.
 #![forbid(unsafe_code)]
 
+mod expected;
+mod html;
 mod report;
 mod suite;
 
@@ -109,6 +111,9 @@ enum Cmd {
         /// Also print wall time (text output).
         #[arg(long)]
         timings: bool,
+        /// Write the computed matrix to EXPECTED.toml (in DIR, or ./litmus).
+        #[arg(long)]
+        write_expected: bool,
         #[command(flatten)]
         limits: Limits,
     },
@@ -119,6 +124,7 @@ pub enum Format {
     Text,
     Markdown,
     Json,
+    Html,
 }
 
 fn designs_named(spec: &[String]) -> Result<Vec<Design>, String> {
@@ -158,10 +164,14 @@ fn main() -> ExitCode {
             Err(e) => bad_input(&e),
         },
         Cmd::Designs { name } => report::designs(name.as_deref()),
-        Cmd::Compare { dir, designs, format, timings, limits } => match designs_named(&designs) {
-            Ok(ds) => suite::compare(dir.as_deref(), &ds, format, timings, limits.get(), &stop),
-            Err(e) => bad_input(&e),
-        },
+        Cmd::Compare { dir, designs, format, timings, write_expected, limits } => {
+            match designs_named(&designs) {
+                Ok(ds) => {
+                    suite::compare(dir.as_deref(), &ds, format, timings, write_expected, limits.get(), &stop)
+                }
+                Err(e) => bad_input(&e),
+            }
+        }
     };
     ExitCode::from(code)
 }

@@ -4,8 +4,9 @@
 //! repository's `litmus/` at build time), so `cargo run --release -- compare`
 //! works from anywhere.
 
+use crate::expected::{Cell, Expected};
 use crate::report::{check, json_result, load_path, load_text, JsonResult, Limits};
-use crate::{Format, EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_PASS};
+use crate::{Format, EXIT_BAD_INPUT, EXIT_FAIL, EXIT_INCOMPLETE, EXIT_PASS};
 use include_dir::{include_dir, Dir};
 use pinlab_model::cond::Cond;
 use pinlab_model::design::Design;
@@ -96,11 +97,31 @@ fn failures(prog: &Program, r: &JsonResult) -> Vec<String> {
         .collect()
 }
 
+/// `✓`, or `✗` and the failing conditions, as a matrix cell shows it.
+fn cell_text(prog: &Program, r: &JsonResult) -> String {
+    let f = failures(prog, r);
+    let mut t = if f.is_empty() { "✓".to_string() } else { format!("✗ {}", f.join(", ")) };
+    if !r.complete {
+        t.push_str(" (incomplete)");
+    }
+    t
+}
+
+/// The expectations of the suite being compared, if it has any.
+fn load_expected(dir: Option<&Path>) -> Result<Option<Expected>, String> {
+    let text = match dir {
+        None => BUILTIN.get_file("EXPECTED.toml").and_then(|f| f.contents_utf8()).map(str::to_string),
+        Some(d) => std::fs::read_to_string(d.join("EXPECTED.toml")).ok(),
+    };
+    text.map(|t| crate::expected::parse(&t)).transpose()
+}
+
 pub fn compare(
     dir: Option<&Path>,
     designs: &[Design],
     format: Format,
     timings: bool,
+    write_expected: bool,
     limits: Limits,
     stop: &AtomicBool,
 ) -> u8 {
@@ -132,6 +153,17 @@ pub fn compare(
     let cell = |s: usize, d: usize| &results[s * designs.len() + d];
     match format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&results).expect("serialisable")),
+        Format::Html => {
+            let names: Vec<String> = suite.iter().map(|(n, _)| n.clone()).collect();
+            let cells: Vec<Vec<(&JsonResult, String)>> = suite
+                .iter()
+                .enumerate()
+                .map(|(s, (_, prog))| {
+                    (0..designs.len()).map(|d| (cell(s, d), cell_text(prog, cell(s, d)))).collect()
+                })
+                .collect();
+            print!("{}", crate::html::page(&names, designs, &cells));
+        }
         Format::Text | Format::Markdown => {
             let md = format == Format::Markdown;
             let tty = !md && std::io::IsTerminal::is_terminal(&std::io::stdout());
@@ -141,14 +173,7 @@ pub fn compare(
             for (s, (name, prog)) in suite.iter().enumerate() {
                 let mut row = vec![name.clone()];
                 for d in 0..designs.len() {
-                    let r = cell(s, d);
-                    let f = failures(prog, r);
-                    let mut t =
-                        if f.is_empty() { "✓".to_string() } else { format!("✗ {}", f.join(", ")) };
-                    if !r.complete {
-                        t.push_str(" (incomplete)");
-                    }
-                    row.push(t);
+                    row.push(cell_text(prog, cell(s, d)));
                 }
                 rows.push(row);
             }
@@ -202,9 +227,57 @@ pub fn compare(
             }
         }
     }
+    let cells = suite.iter().enumerate().flat_map(|(s, (name, _))| {
+        designs.iter().enumerate().map(move |(d, design)| (s, d, name.as_str(), design.name.as_str()))
+    });
+    if write_expected {
+        let old = load_expected(dir).ok().flatten().unwrap_or_default();
+        let mut e = Expected::new();
+        for (s, d, name, design) in cells {
+            let r = cell(s, d);
+            let f = failures(&suite[s].1, r);
+            let computed = if f.is_empty() { "every condition holds".to_string() } else { f.join(", ") };
+            // Keep a hand-written reason while the verdict stays the same.
+            let reason = match old.get(name).and_then(|m| m.get(design)) {
+                Some(c) if c.verdict == r.verdict => c.reason.clone(),
+                _ => computed,
+            };
+            e.entry(name.to_string())
+                .or_default()
+                .insert(design.to_string(), Cell { verdict: r.verdict.into(), reason });
+        }
+        let path = dir.map_or_else(|| PathBuf::from("litmus"), Path::to_path_buf).join("EXPECTED.toml");
+        if let Err(err) = std::fs::write(&path, crate::expected::render(&e)) {
+            eprintln!("pinlab: error: cannot write {}: {err}", path.display());
+            return EXIT_BAD_INPUT;
+        }
+        eprintln!("wrote {}", path.display());
+        return if complete { EXIT_PASS } else { EXIT_INCOMPLETE };
+    }
+    let expected = match load_expected(dir) {
+        Ok(e) => e,
+        Err(err) => {
+            eprintln!("pinlab: error: {err}");
+            return EXIT_BAD_INPUT;
+        }
+    };
     if !complete {
-        EXIT_INCOMPLETE
-    } else {
+        return EXIT_INCOMPLETE;
+    }
+    let Some(expected) = expected else { return EXIT_PASS };
+    let got: Vec<(&str, &str, &str)> = cells.map(|(s, d, n, des)| (n, des, cell(s, d).verdict)).collect();
+    let mismatches = crate::expected::diff(&expected, got.into_iter());
+    let quiet = matches!(format, Format::Json | Format::Html);
+    if mismatches.is_empty() {
+        if !quiet {
+            println!("the matrix matches EXPECTED.toml");
+        }
         EXIT_PASS
+    } else {
+        eprintln!("{} cell(s) differ from EXPECTED.toml:", mismatches.len());
+        for m in &mismatches {
+            eprintln!("  {m}");
+        }
+        EXIT_FAIL
     }
 }

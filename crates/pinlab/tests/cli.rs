@@ -127,11 +127,40 @@ fn designs_lists_profiles() {
 }
 
 #[test]
-fn compare_prints_the_matrix_of_the_builtin_suite() {
-    let o = pinlab(&["compare", "--designs", "linux-6.x,bounce", "--format", "markdown"]);
-    assert_eq!(o.status.code(), Some(0));
+fn compare_reproduces_the_expected_matrix_of_the_builtin_suite() {
+    let o = pinlab(&["compare", "--format", "markdown"]);
     let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{}", String::from_utf8_lossy(&o.stderr));
     assert!(out.starts_with("| scenario"), "{out}");
+    assert!(out.contains("the matrix matches EXPECTED.toml"));
     let row = out.lines().find(|l| l.contains("seed/rdma-writeback")).expect("seed row");
-    assert!(row.contains("✗ exists f[0] == 0x22") && row.contains("✓"), "{row}");
+    assert!(row.contains("✗ checksum_error, lost_write") && row.ends_with("✓ |"), "{row}");
+    let rows = out
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| scenario") && !l.starts_with("| -"))
+        .count();
+    assert!(rows >= 30, "at least 30 scenarios, got {rows}");
+}
+
+#[test]
+fn compare_flags_a_changed_expectation_and_renders_html() {
+    let dir = std::env::temp_dir().join(format!("pinlab-cmp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(SEED, dir.join("seed.litmus")).unwrap();
+    let expected = "[seed.\"linux-4.19\"]\nverdict = \"pass\"\nreason = \"wrong on purpose\"\n\n[seed.bounce]\nverdict = \"pass\"\nreason = \"ok\"\n";
+    std::fs::write(dir.join("EXPECTED.toml"), expected).unwrap();
+    let d = dir.to_str().unwrap();
+    let o = pinlab(&["compare", d, "--designs", "linux-4.19,bounce"]);
+    assert_eq!(o.status.code(), Some(1), "a differing cell fails the comparison");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("seed × linux-4.19: expected pass (wrong on purpose), got fail"), "{err}");
+
+    let o = pinlab(&["compare", d, "--designs", "linux-4.19,bounce", "--format", "html"]);
+    let html = stdout(&o);
+    assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
+    assert!(html.contains("<table id=\"matrix\">") && html.contains("<table id=\"summary\">"));
+    // The failing cell links to its trace, and the trace is in the page.
+    assert!(html.contains("<a href=\"#t-0-0\">") && html.contains("<section id=\"t-0-0\">"));
+    assert!(html.contains("folio_mkclean"));
+    assert_eq!(html.matches("<tr>").count(), 1 + 1 + 1 + 2, "header, one row, summary header, two designs");
 }
