@@ -343,6 +343,30 @@ pub fn render_story(story: &Story) -> String {
     s
 }
 
+/// The knobs of a design as (name, value) pairs, in declaration order.
+fn knobs(d: &Design) -> Vec<(String, String)> {
+    let v = serde_json::to_value(d).expect("a design serialises");
+    let order = [
+        "pin_tracking",
+        "pinned_writeback",
+        "dirty_unpin",
+        "cow_reuse",
+        "fork_copy_pinned",
+        "unshare_on_pin",
+        "migrate_refuse_pinned",
+        "longterm_migrate_out",
+        "reclaim_keep_pinned",
+        "pin_waits_writeback",
+        "no_buffers_bug",
+        "rdma_odp",
+        "refuse_longterm_file_write_pin",
+    ];
+    order
+        .iter()
+        .map(|k| (k.to_string(), v[k].to_string().trim_matches('"').to_string()))
+        .collect()
+}
+
 pub fn designs(name: Option<&str>) -> u8 {
     match name {
         None => {
@@ -350,27 +374,17 @@ pub fn designs(name: Option<&str>) -> u8 {
             for p in PROFILES {
                 println!("  {:<12} {}", p.name, p.summary);
             }
-            println!("\nKnobs: pin_tracking (none|bias|exact), pinned_writeback (ignore|bounce),");
-            println!("       dirty_unpin (set-page-dirty-lock|unpin-dirty-lock), refuse_longterm_file_write_pin (bool)");
+            println!("\nKnobs (see `pinlab designs NAME` for a profile's values):");
+            let names: Vec<String> = knobs(&PROFILES[0].design()).into_iter().map(|(k, _)| k).collect();
+            println!("  {}", names.join(", "));
             EXIT_PASS
         }
         Some(n) => match PROFILES.iter().find(|p| p.name == n) {
             Some(p) => {
-                let d = p.design();
                 println!("{}: {}\n  from: {}\n", p.name, p.summary, p.origin);
-                println!(
-                    "  pin_tracking                    {}",
-                    serde_json::to_string(&d.pin_tracking).expect("enum").trim_matches('"')
-                );
-                println!(
-                    "  pinned_writeback                {}",
-                    serde_json::to_string(&d.pinned_writeback).expect("enum").trim_matches('"')
-                );
-                println!(
-                    "  dirty_unpin                     {}",
-                    serde_json::to_string(&d.dirty_unpin).expect("enum").trim_matches('"')
-                );
-                println!("  refuse_longterm_file_write_pin  {}", d.refuse_longterm_file_write_pin);
+                for (k, v) in knobs(&p.design()) {
+                    println!("  {k:<32}{v}");
+                }
                 EXIT_PASS
             }
             None => {
