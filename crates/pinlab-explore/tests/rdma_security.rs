@@ -42,8 +42,17 @@ fn remote_access_checks_hold_for_every_small_mr_under_every_design() {
                             .unwrap_or_else(|d| panic!("{}\n{text}", d.to_plain()));
                         for p in PROFILES {
                             let d = p.design();
-                            let r = explore(&Cx { prog: &prog, design: &d }, &World::new(&prog).unwrap(), &Config::default());
-                            assert_eq!(r.verdict(), Verdict::Pass, "design {}, allowed={allowed}:\n{text}", p.name);
+                            let r = explore(
+                                &Cx { prog: &prog, design: &d },
+                                &World::new(&prog).unwrap(),
+                                &Config::default(),
+                            );
+                            assert_eq!(
+                                r.verdict(),
+                                Verdict::Pass,
+                                "design {}, allowed={allowed}:\n{text}",
+                                p.name
+                            );
                             checked += 1;
                         }
                     }
