@@ -2,6 +2,7 @@
 //! under each kernel design.
 #![forbid(unsafe_code)]
 
+mod bench;
 mod expected;
 mod html;
 mod report;
@@ -94,6 +95,18 @@ enum Cmd {
         #[command(flatten)]
         limits: Limits,
     },
+    /// Measure the explorer on every scenario × design; JSON to stdout or a file.
+    #[command(after_help = "Example:\n  pinlab bench --out bench.json")]
+    Bench {
+        /// Directory of .litmus files; default: the built-in suite.
+        dir: Option<PathBuf>,
+        /// Comma-separated design names; default: all.
+        #[arg(long, value_delimiter = ',')]
+        designs: Vec<String>,
+        /// Write the JSON here instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// List the design profiles and their knobs, or explain one.
     Designs { name: Option<String> },
     /// Run a directory of scenarios (default: the built-in suite) over designs: the verdict matrix.
@@ -164,6 +177,10 @@ fn main() -> ExitCode {
             Err(e) => bad_input(&e),
         },
         Cmd::Designs { name } => report::designs(name.as_deref()),
+        Cmd::Bench { dir, designs, out } => match designs_named(&designs) {
+            Ok(ds) => bench::bench(dir.as_deref(), &ds, out.as_deref(), &stop),
+            Err(e) => bad_input(&e),
+        },
         Cmd::Compare { dir, designs, format, timings, write_expected, limits } => {
             match designs_named(&designs) {
                 Ok(ds) => {

@@ -361,10 +361,7 @@ fn knobs(d: &Design) -> Vec<(String, String)> {
         "rdma_odp",
         "refuse_longterm_file_write_pin",
     ];
-    order
-        .iter()
-        .map(|k| (k.to_string(), v[k].to_string().trim_matches('"').to_string()))
-        .collect()
+    order.iter().map(|k| (k.to_string(), v[k].to_string().trim_matches('"').to_string())).collect()
 }
 
 pub fn designs(name: Option<&str>) -> u8 {

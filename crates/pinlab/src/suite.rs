@@ -97,6 +97,11 @@ fn failures(prog: &Program, r: &JsonResult) -> Vec<String> {
         .collect()
 }
 
+/// The suite, for other commands (`bench`).
+pub fn load_suite_pub(dir: Option<&Path>) -> Result<Vec<(String, Program)>, u8> {
+    load_suite(dir)
+}
+
 /// `✓`, or `✗` and the failing conditions, as a matrix cell shows it.
 fn cell_text(prog: &Program, r: &JsonResult) -> String {
     let f = failures(prog, r);
