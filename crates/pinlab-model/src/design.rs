@@ -4,11 +4,11 @@
 //! The modelled kernel consults only these knobs and the counts they imply;
 //! it never reads the ghost pin count (that is for the oracles).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How the kernel counts pins on a folio, and so what its pin test
 /// (`folio_maybe_dma_pinned` or its stand-in) can see.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PinTracking {
     /// Before 5.7: a pin is a plain `get_page` reference (FOLL_GET); the
@@ -28,7 +28,7 @@ pub enum PinTracking {
 }
 
 /// What writeback does with a folio the design believes is pinned.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PinnedWriteback {
     /// Write it back like any folio (Linux 4.19 and 6.x).
@@ -47,7 +47,7 @@ pub enum PinnedWriteback {
 }
 
 /// What a driver's "unpin and mark dirty" does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DirtyUnpin {
     /// 2018 drivers: `set_page_dirty_lock` (always takes the folio lock) then `put_page`.
@@ -59,7 +59,7 @@ pub enum DirtyUnpin {
 
 /// When a write fault on a private anonymous page may reuse the page rather
 /// than copy it (`do_wp_page`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CowReuse {
     /// Up to 5.8 (`reuse_swap_page`): reuse if only one PTE maps it, whatever
@@ -72,7 +72,7 @@ pub enum CowReuse {
 }
 
 /// A complete design: one value per knob.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Design {
     pub name: String,
     pub pin_tracking: PinTracking,
@@ -226,6 +226,29 @@ pub const PROFILES: &[Profile] = &[
     },
 ];
 
+impl Design {
+    /// Change one knob, `name=value` (`pin_tracking=exact`,
+    /// `fork_copy_pinned=false`). The design's name records the change.
+    pub fn set(&mut self, spec: &str) -> Result<(), String> {
+        let (k, v) = spec.split_once('=').ok_or_else(|| format!("`{spec}`: expected knob=value"))?;
+        let mut json = serde_json::to_value(&*self).expect("a design serialises");
+        let slot = json
+            .get_mut(k)
+            .filter(|_| k != "name")
+            .ok_or_else(|| format!("unknown knob `{k}` (see `pinlab designs`)"))?;
+        *slot = match (&*slot, v) {
+            (serde_json::Value::Bool(_), "true" | "yes") => serde_json::Value::Bool(true),
+            (serde_json::Value::Bool(_), "false" | "no") => serde_json::Value::Bool(false),
+            (serde_json::Value::Bool(_), _) => return Err(format!("knob `{k}` is true or false")),
+            _ => serde_json::Value::String(v.to_string()),
+        };
+        let name = format!("{}+{spec}", self.name);
+        *self = serde_json::from_value(json).map_err(|e| format!("`{spec}`: {e}"))?;
+        self.name = name;
+        Ok(())
+    }
+}
+
 /// Look up a profile by name.
 pub fn profile(name: &str) -> Option<&'static Profile> {
     PROFILES.iter().find(|p| p.name == name)
@@ -234,6 +257,21 @@ pub fn profile(name: &str) -> Option<&'static Profile> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn set_changes_one_knob_and_rejects_nonsense() {
+        let mut d = profile("linux-6.x").unwrap().design();
+        d.set("pinned_writeback=bounce").unwrap();
+        assert_eq!(d.pinned_writeback, PinnedWriteback::Bounce);
+        assert_eq!(d.name, "linux-6.x+pinned_writeback=bounce");
+        d.set("fork_copy_pinned=false").unwrap();
+        assert!(!d.fork_copy_pinned);
+        assert!(d.set("pinned_writeback=sometimes").is_err());
+        assert!(d.set("no_such_knob=1").is_err());
+        assert!(d.set("fork_copy_pinned=maybe").is_err());
+        assert!(d.set("name=x").is_err());
+        assert!(d.set("oops").is_err());
+    }
 
     #[test]
     fn profile_names_are_unique_and_match_their_designs() {

@@ -47,6 +47,10 @@ struct Limits {
     /// `forbid` conditions are checked after such a crash.
     #[arg(long, value_enum, default_value_t = CrashPoints::None, value_name = "WHERE")]
     crash_points: CrashPoints,
+    /// Change one knob of the chosen design(s), e.g. `--set pinned_writeback=bounce`
+    /// (repeatable; `pinlab designs` lists the knobs).
+    #[arg(long = "set", value_name = "KNOB=VALUE")]
+    set: Vec<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -140,18 +144,26 @@ pub enum Format {
     Html,
 }
 
-fn designs_named(spec: &[String]) -> Result<Vec<Design>, String> {
-    if spec.is_empty() || spec.iter().any(|s| s == "all") {
-        return Ok(PROFILES.iter().map(|p| p.design()).collect());
-    }
-    spec.iter()
-        .map(|n| {
-            profile(n).map(|p| p.design()).ok_or_else(|| {
-                let names: Vec<_> = PROFILES.iter().map(|p| p.name).collect();
-                format!("unknown design `{n}`; known: {}, all", names.join(", "))
+fn designs_named(spec: &[String], knobs: &[String]) -> Result<Vec<Design>, String> {
+    let mut ds: Vec<Design> = if spec.is_empty() || spec.iter().any(|s| s == "all") {
+        PROFILES.iter().map(|p| p.design()).collect()
+    } else {
+        spec.iter()
+            .flat_map(|s| s.split(','))
+            .map(|n| {
+                profile(n).map(|p| p.design()).ok_or_else(|| {
+                    let names: Vec<_> = PROFILES.iter().map(|p| p.name).collect();
+                    format!("unknown design `{n}`; known: {}, all", names.join(", "))
+                })
             })
-        })
-        .collect()
+            .collect::<Result<_, _>>()?
+    };
+    for d in &mut ds {
+        for k in knobs {
+            d.set(k)?;
+        }
+    }
+    Ok(ds)
 }
 
 fn main() -> ExitCode {
@@ -167,22 +179,22 @@ fn main() -> ExitCode {
         });
     }
     let code = match cli.cmd {
-        Cmd::Run { files, design, json, timings, limits } => match designs_named(&[design]) {
+        Cmd::Run { files, design, json, timings, limits } => match designs_named(&[design], &limits.set) {
             Ok(ds) => report::run(&files, &ds, json, timings, limits.get(), &stop),
             Err(e) => bad_input(&e),
         },
-        Cmd::Trace { file, design, cond, json, limits } => match designs_named(&[design]) {
+        Cmd::Trace { file, design, cond, json, limits } => match designs_named(&[design], &limits.set) {
             Ok(ds) if ds.len() == 1 => report::trace(&file, &ds[0], cond, json, limits.get(), &stop),
             Ok(_) => bad_input("trace needs one design, not `all`"),
             Err(e) => bad_input(&e),
         },
         Cmd::Designs { name } => report::designs(name.as_deref()),
-        Cmd::Bench { dir, designs, out } => match designs_named(&designs) {
+        Cmd::Bench { dir, designs, out } => match designs_named(&designs, &[]) {
             Ok(ds) => bench::bench(dir.as_deref(), &ds, out.as_deref(), &stop),
             Err(e) => bad_input(&e),
         },
         Cmd::Compare { dir, designs, format, timings, write_expected, limits } => {
-            match designs_named(&designs) {
+            match designs_named(&designs, &limits.set) {
                 Ok(ds) => {
                     suite::compare(dir.as_deref(), &ds, format, timings, write_expected, limits.get(), &stop)
                 }
