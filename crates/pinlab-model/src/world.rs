@@ -438,7 +438,7 @@ impl World {
             Op::Munmap { map } => self.op_munmap(cx, t, map),
             Op::MadviseDontfork { map } => self.op_madvise_dontfork(cx, t, map),
             Op::Fork { child } => Some(self.op_fork(cx, t, child, tr)),
-            Op::Exit => Some(self.op_exit(cx, t)),
+            Op::Exit => self.op_exit(cx, t),
             Op::Reclaim => self.op_reclaim(cx, t, tr),
             Op::Migrate { map, page } => self.op_migrate(cx, t, map, page, tr),
             Op::Lookup { file, page } => Some(self.op_lookup(t, file, page)),

@@ -41,7 +41,25 @@ impl World {
             for vpn in v.start..v.start + u16::from(v.pages) {
                 let Some(pte) = self.procs[parent.idx()].pte(vpn).copied() else { continue };
                 if pte.migration {
-                    continue; // copied as a migration entry in Linux; the child refaults here
+                    // copy_nonpresent_pte: the child gets the migration entry
+                    // too, made non-exclusive (the page is now shared), and
+                    // remove_migration_ptes maps the page in both.
+                    child_ptes.push((vpn, pte));
+                    self.folio_mut(pte.pfn).flags.clear(FolioFlags::ANON_EXCLUSIVE);
+                    let moved_to: Vec<Pfn> = self
+                        .threads
+                        .iter()
+                        .filter_map(|ts| match ts.op {
+                            crate::world::OpState::Migrate { old, new: Some(n), .. } if old == pte.pfn => {
+                                Some(n)
+                            }
+                            _ => None,
+                        })
+                        .collect();
+                    for n in moved_to {
+                        self.folio_mut(n).flags.clear(FolioFlags::ANON_EXCLUSIVE);
+                    }
+                    continue;
                 }
                 if Some(pte.pfn) == self.zero_pfn {
                     child_ptes.push((vpn, pte));
@@ -103,11 +121,22 @@ impl World {
 
     /// `exit`: `exit_mmap` zaps every PTE; pages die when their last
     /// reference goes. Every thread of the process ends.
-    pub(crate) fn op_exit(&mut self, cx: &Cx, t: ThreadId) -> &'static str {
+    /// Sibling threads in the middle of a kernel operation finish it first:
+    /// a fatal signal takes effect on the way back to user space.
+    pub(crate) fn op_exit(&mut self, cx: &Cx, t: ThreadId) -> Option<&'static str> {
         let Some(p) = cx.prog.thread(t).proc else {
             self.fail(t, Errno::EINVAL, None);
-            return "exit: no process";
+            return Some("exit: no process");
         };
+        let busy_sibling = (0..cx.prog.threads.len()).map(|i| ThreadId(i as u8)).any(|u| {
+            u != t
+                && cx.prog.thread(u).proc == Some(p)
+                && !self.thread_done(cx, u)
+                && self.threads[u.idx()].op != crate::world::OpState::Idle
+        });
+        if busy_sibling {
+            return None;
+        }
         let vpns: Vec<u16> = self.procs[p.idx()].ptes.iter().map(|e| e.0).collect();
         for vpn in vpns {
             self.zap_pte(p, vpn);
@@ -116,6 +145,6 @@ impl World {
         pr.vmas.clear();
         pr.state = ProcState::Exited;
         self.finish(t);
-        "do_exit → exit_mmap → zap_pte_range"
+        Some("do_exit → exit_mmap → zap_pte_range")
     }
 }

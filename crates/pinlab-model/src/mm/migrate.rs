@@ -133,12 +133,16 @@ impl World {
                 if let Owner::File { file, index } = f.owner {
                     self.files[file.idx()].cache[usize::from(index)] = Some(to);
                 }
-                // The old folio's references all moved; it is freed.
-                self.folio_mut(old).refcount = 1;
-                self.folio_mut(old).flags = FolioFlags::default();
-                self.folio_put(old, 1);
+                // The old folio's references all moved to the new one; the
+                // migration keeps one on it until the migration entries that
+                // name it are gone (freeing it now would let the frame be
+                // reused while those entries still point at it).
+                let of = self.folio_mut(old);
+                of.refcount = 1;
+                of.flags = FolioFlags::default();
+                of.owner = Owner::Anon;
                 self.threads[t.idx()].op = OpState::Migrate { old, new: Some(to), stage: 3 };
-                tr.note(|| format!("contents moved pfn {} → pfn {}; pfn {} freed", old.0, to.0, old.0));
+                tr.note(|| format!("contents moved pfn {} → pfn {}", old.0, to.0));
                 Some("folio_migrate_mapping + folio_migrate_copy")
             }
             _ => {
@@ -146,9 +150,10 @@ impl World {
                 let n = self.remove_migration_ptes(old, to);
                 self.folio_mut(to).flags.clear(FolioFlags::LOCKED);
                 self.folio_putback_lru(to);
-                tr.note(|| format!("{n} PTE(s) now map pfn {}", to.0));
+                self.folio_put(old, 1); // migrate_folio_done: the source is freed
+                tr.note(|| format!("{n} PTE(s) now map pfn {}; pfn {} freed", to.0, old.0));
                 self.finish(t);
-                Some("remove_migration_ptes + folio_unlock + folio_putback_lru")
+                Some("remove_migration_ptes + folio_unlock + folio_putback_lru; free the source")
             }
         }
     }

@@ -108,7 +108,13 @@ impl World {
         // reference and ours, nobody else's.
         self.folio_mut(pfn).flags.clear(FolioFlags::LOCKED);
         let f = *self.folio(pfn);
-        let label = if f.refcount == 2 && !f.flags.has(FolioFlags::DIRTY) {
+        // Still the page cache's folio? A truncate or an O_DIRECT
+        // invalidation may have removed it while it was isolated.
+        let cached = match f.owner {
+            Owner::File { file, index } => self.cached(file, index) == Some(pfn),
+            _ => false,
+        };
+        let label = if cached && f.refcount == 2 && !f.flags.has(FolioFlags::DIRTY) {
             if let Owner::File { file, index } = f.owner {
                 self.files[file.idx()].cache[usize::from(index)] = None;
             }
