@@ -461,8 +461,22 @@ impl Compiler<'_> {
                         true
                     }
                 };
+                let fua = match a.key("fua") {
+                    None => false,
+                    Some((_, Value::Word(w))) if w.name == "yes" => true,
+                    Some((_, Value::Word(w))) if w.name == "no" => false,
+                    Some((k, v)) => {
+                        self.err(Diag::new(k.span.join(v.span()), "expected `fua=yes` or `fua=no`"));
+                        false
+                    }
+                };
                 let id = DiskId(self.prog.disks.len() as u8);
-                self.prog.disks.push(DiskDecl { name: name.name.clone(), sectors: sectors as u16, volatile });
+                self.prog.disks.push(DiskDecl {
+                    name: name.name.clone(),
+                    sectors: sectors as u16,
+                    volatile,
+                    fua,
+                });
                 self.declare_obj(name, Obj::Disk(id));
             }
             "fs" => {

@@ -14,6 +14,9 @@ pub struct DiskDecl {
     pub sectors: u16,
     /// A volatile write cache (lost on crash) rather than write-through.
     pub volatile: bool,
+    /// `fua=yes`: the fs commits block pointers with REQ_FUA, so a commit
+    /// is durable at once and the replaced block is free at once.
+    pub fua: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]

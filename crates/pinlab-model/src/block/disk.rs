@@ -124,6 +124,15 @@ impl Disk {
         }
     }
 
+    /// A write with REQ_FUA: durable when it completes, whatever the cache
+    /// holds for other sectors (a cached older copy of this sector goes).
+    pub fn write_fua(&mut self, sector: u16, data: DiskSector) {
+        if let Ok(i) = self.cache.binary_search_by_key(&sector, |e| e.0) {
+            self.cache.remove(i);
+        }
+        self.update_media(|m| m[usize::from(sector)] = data);
+    }
+
     /// Make every cached write durable.
     pub fn flush(&mut self) {
         if self.cache.is_empty() {
@@ -193,6 +202,16 @@ mod tests {
         assert_eq!(disk.read(2), DiskSector::Zero);
         assert_eq!(disk.try_write(2, d(1)), Ok(()));
         assert_eq!(disk.read(2), d(1));
+    }
+
+    #[test]
+    fn fua_write_is_durable_without_a_flush_and_leaves_other_cached_writes_volatile() {
+        let mut disk = Disk::new(8, true);
+        disk.write(1, d(1));
+        disk.write(2, d(2));
+        disk.write_fua(2, d(3));
+        disk.crash();
+        assert_eq!((disk.read(1), disk.read(2)), (DiskSector::Zero, d(3)));
     }
 
     #[test]

@@ -205,12 +205,21 @@ impl World {
     ) {
         let old = self.csumfs_ptr(file, index, false).map(|p| p.0);
         let (d, s) = self.ptr_sector(file, index);
-        self.disks[d.idx()].write(s, DiskSector::Ptr { block, crc });
+        let fua = self.disk_fua[d.idx()];
+        if fua {
+            self.disks[d.idx()].write_fua(s, DiskSector::Ptr { block, crc });
+        } else {
+            self.disks[d.idx()].write(s, DiskSector::Ptr { block, crc });
+        }
         let fs_id = self.fs_of(file);
         let fs = &mut self.fss[fs_id.idx()];
         if let Some(old) = old {
             fs.used &= !(1 << old);
-            fs.pending_free |= 1 << old;
+            // Free once the switch is durable: now with FUA, else at the
+            // next flush.
+            if !fua {
+                fs.pending_free |= 1 << old;
+            }
         }
         tr.note(|| format!("f{}[{index}] → block {block}, crc {crc:#010x}", file.0));
         self.csumfs_verify(file, index, false, tr);
