@@ -113,10 +113,11 @@ impl World {
                     if self.folio(pfn).flags.has(FolioFlags::WRITEBACK) {
                         return None;
                     }
-                    if is_write
-                        && self.folio(pfn).mapcount == 0
-                        && !self.folio(pfn).flags.has(FolioFlags::LOCKED)
-                    {
+                    // invalidate_inode_pages2 leaves alone a folio that is
+                    // mapped, locked, or dirtied again after the flush.
+                    let fl = self.folio(pfn).flags;
+                    let clean = !fl.has(FolioFlags::DIRTY) && !fl.has(FolioFlags::LOCKED);
+                    if is_write && self.folio(pfn).mapcount == 0 && clean {
                         // kiocb_invalidate_pages: the cached copy is stale now.
                         let private = self.private_refs(cx, pfn);
                         let f = self.folio_mut(pfn);
@@ -165,7 +166,10 @@ impl World {
                 let disk = self.fss[self.files[file.idx()].fs.idx()].disk;
                 if is_write {
                     let b = block.expect("a write has a block");
-                    let data = self.mem.frames[pg.pfn.idx()].data[usize::from(sector)];
+                    // The data reaches the file now: a new version, not the
+                    // version it had in the user buffer.
+                    let byte = self.mem.frames[pg.pfn.idx()].data[usize::from(sector)].byte;
+                    let data = SectorData { byte, ver: self.next_ver() };
                     if self.disks[disk.idx()]
                         .try_write(b * SECTORS_PER_PAGE as u16 + u16::from(sector), DiskSector::Data(data))
                         .is_err()
@@ -208,6 +212,9 @@ impl World {
                 let (block, crc) = (*block, *crc);
                 self.csumfs_flush(self.files[file.idx()].fs);
                 self.csumfs_commit(file, page, block, crc, tr);
+                // The file page now holds this later write: what earlier
+                // fsyncs promised about it is superseded (ghost bookkeeping).
+                self.ghost_supersede(file, page);
                 self.files[file.idx()].size = self.files[file.idx()].size.max(page + 1);
                 st.stage = DioStage::Release;
                 "iomap_dio_complete: flush, then the block pointer (+crc) switches"

@@ -146,6 +146,20 @@ impl World {
         }
     }
 
+    /// A write that replaced a file page on disk wholesale (an O_DIRECT
+    /// pointer switch, a truncate): earlier promises about the page no
+    /// longer describe what the file should hold.
+    pub(crate) fn ghost_supersede(&mut self, file: FileId, index: u8) {
+        let keep = |p: &Promise| !(p.file == file && p.index == index);
+        self.ghost.acked.retain(keep);
+        self.ghost.sync_promise.retain(keep);
+        for ts in &mut self.threads {
+            if let OpState::Fsync(st) = &mut ts.op {
+                st.promise.retain(keep);
+            }
+        }
+    }
+
     /// `lost_write`: some promised sector is older on disk than promised.
     pub(crate) fn check_promise<T: Tracer>(&mut self, promise: &[Promise], media: bool, tr: &mut T) {
         for p in promise {

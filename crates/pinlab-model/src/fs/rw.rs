@@ -163,8 +163,7 @@ impl World {
     /// old block is freed after the next flush, as after a pointer switch).
     fn fs_make_hole(&mut self, file: FileId, index: u8) {
         // Nothing promised about this page survives it (ghost bookkeeping).
-        self.ghost.acked.retain(|a| !(a.file == file && a.index == index));
-        self.ghost.sync_promise.retain(|a| !(a.file == file && a.index == index));
+        self.ghost_supersede(file, index);
         let Some((block, _)) = self.csumfs_ptr(file, index, false) else { return };
         let f = &self.files[file.idx()];
         let fs = f.fs;
