@@ -94,6 +94,9 @@ enum Cmd {
         /// Which condition to explain (1-based, in report order); default: the first that fails.
         #[arg(long)]
         cond: Option<usize>,
+        /// Replay this schedule (as printed by `trace`, e.g. `0.0.1.c`) instead of exploring.
+        #[arg(long, value_name = "SCHEDULE")]
+        schedule: Option<String>,
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -183,11 +186,16 @@ fn main() -> ExitCode {
             Ok(ds) => report::run(&files, &ds, json, timings, limits.get(), &stop),
             Err(e) => bad_input(&e),
         },
-        Cmd::Trace { file, design, cond, json, limits } => match designs_named(&[design], &limits.set) {
-            Ok(ds) if ds.len() == 1 => report::trace(&file, &ds[0], cond, json, limits.get(), &stop),
-            Ok(_) => bad_input("trace needs one design, not `all`"),
-            Err(e) => bad_input(&e),
-        },
+        Cmd::Trace { file, design, cond, json, schedule, limits } => {
+            match designs_named(&[design], &limits.set) {
+                Ok(ds) if ds.len() == 1 => match schedule {
+                    Some(s) => report::replay_schedule(&file, &ds[0], &s, json),
+                    None => report::trace(&file, &ds[0], cond, json, limits.get(), &stop),
+                },
+                Ok(_) => bad_input("trace needs one design, not `all`"),
+                Err(e) => bad_input(&e),
+            }
+        }
         Cmd::Designs { name } => report::designs(name.as_deref()),
         Cmd::Bench { dir, designs, out } => match designs_named(&designs, &[]) {
             Ok(ds) => bench::bench(dir.as_deref(), &ds, out.as_deref(), &stop),

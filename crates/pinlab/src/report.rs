@@ -317,6 +317,47 @@ pub fn trace(
     }
 }
 
+/// `pinlab trace FILE --schedule S`: replay one given schedule as a story.
+pub fn replay_schedule(file: &Path, design: &Design, schedule: &str, json: bool) -> u8 {
+    let prog = match load_path(file, json || !std::io::IsTerminal::is_terminal(&std::io::stderr())) {
+        Ok(p) => p,
+        Err(c) => return c,
+    };
+    let sched: Schedule = match schedule.parse() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("pinlab: error: --schedule: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let init = World::new(&prog).expect("the compiler checked the machine can be built");
+    match replay(&Cx { prog: &prog, design }, &init, &sched) {
+        Ok((story, end)) => {
+            if json {
+                println!("{}", serde_json::to_string_pretty(&story).expect("serialisable"));
+            } else {
+                println!(
+                    "{} under {}: replay of the given schedule ({} steps)",
+                    prog.name,
+                    design.name,
+                    story.steps.len()
+                );
+                print!("{}", render_story(&story));
+                let fired: Vec<_> = end.fired().iter().map(|o| o.name()).collect();
+                println!(
+                    "oracles fired: {}",
+                    if fired.is_empty() { "none".into() } else { fired.join(", ") }
+                );
+            }
+            EXIT_PASS
+        }
+        Err(e) => {
+            eprintln!("pinlab: error: the schedule does not replay: {e}");
+            EXIT_BAD_INPUT
+        }
+    }
+}
+
 /// A story as text: one line per step, details indented below it.
 pub fn render_story(story: &Story) -> String {
     let tw = story.steps.iter().map(|s| s.thread.chars().count()).max().unwrap_or(0);

@@ -210,11 +210,20 @@ impl World {
             }
             DioStage::Commit { block, crc } => {
                 let (block, crc) = (*block, *crc);
+                // Ghost: the data becomes file content at the pointer switch,
+                // so that is its version (the sectors are re-stamped while
+                // still in the cache, flushed in this same step).
+                let disk = self.fss[self.files[file.idx()].fs.idx()].disk;
+                for s in 0..SECTORS_PER_PAGE as u16 {
+                    let sector = block * SECTORS_PER_PAGE as u16 + s;
+                    if let DiskSector::Data(d) = self.disks[disk.idx()].read(sector) {
+                        let ver = self.next_ver();
+                        self.disks[disk.idx()]
+                            .write(sector, DiskSector::Data(SectorData { byte: d.byte, ver }));
+                    }
+                }
                 self.csumfs_flush(self.files[file.idx()].fs);
                 self.csumfs_commit(file, page, block, crc, tr);
-                // The file page now holds this later write: what earlier
-                // fsyncs promised about it is superseded (ghost bookkeeping).
-                self.ghost_supersede(file, page);
                 self.files[file.idx()].size = self.files[file.idx()].size.max(page + 1);
                 st.stage = DioStage::Release;
                 "iomap_dio_complete: flush, then the block pointer (+crc) switches"
