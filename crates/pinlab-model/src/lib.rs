@@ -1,8 +1,10 @@
 //! pinlab-model: a deterministic, explorable model of the parts of Linux the
-//! 2018 "get_user_pages and RDMA" debate was about — frames and folios, page
-//! tables and faults, GUP and pin tracking, the page cache, writeback, a
-//! checksumming file system, a block device with a volatile cache, and DMA
-//! devices that write memory by physical frame.
+//! 2018 "get_user_pages and RDMA" debate was about — frames and (large)
+//! folios, page tables, faults, COW and fork, GUP and every pin-tracking
+//! scheme, reclaim and migration, the page cache, writeback, a checksumming
+//! and an ext4-like file system, buffered and direct I/O, a block device with
+//! a volatile cache, and devices that write memory by physical frame (DMA
+//! engines, RDMA NICs with pinned or on-demand memory regions, io_uring).
 //!
 //! The whole machine is one value, [`world::World`]; [`world::World::step`]
 //! runs one interleavable step of one thread. There is no I/O, no clock, no

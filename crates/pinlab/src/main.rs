@@ -175,6 +175,8 @@ fn main() -> ExitCode {
     {
         let stop = stop.clone();
         // A second Ctrl-C falls through to the default action.
+        // Without a handler (some sandboxes refuse one) Ctrl-C just kills
+        // the run; nothing else depends on it.
         let _ = ctrlc::set_handler(move || {
             if stop.swap(true, std::sync::atomic::Ordering::SeqCst) {
                 std::process::exit(130);
