@@ -121,9 +121,12 @@ impl Report {
 /// the fingerprint: the first path to reach a state wins).
 struct PathStats {
     /// Steps each thread has been blocked for, consecutively.
-    waits: Vec<u16>,
+    waits: [u16; MAX_THREADS],
     bounce_bytes: u64,
 }
+
+/// Scenario threads plus the `finally` pseudo-thread.
+const MAX_THREADS: usize = pinlab_model::limits::THREADS_MAX + 1;
 
 struct Node {
     parent: u32,
@@ -149,7 +152,9 @@ pub fn explore(cx: &Cx, init: &World, cfg: &Config) -> Report {
     let mut queue = VecDeque::new();
     let mut fp = Fingerprinter::default();
     seen.insert(fp.fingerprint(init), 0);
-    queue.push_back((init.clone(), 0u32, PathStats { waits: vec![0; n_threads], bounce_bytes: 0 }));
+    queue.push_back((init.clone(), 0u32, PathStats { waits: [0; MAX_THREADS], bounce_bytes: 0 }));
+    // Reused for every expansion.
+    let mut succs = Vec::new();
     let mut longest_wait_steps = 0u32;
     let mut bounce_bytes_max = 0u64;
 
@@ -178,9 +183,8 @@ pub fn explore(cx: &Cx, init: &World, cfg: &Config) -> Report {
         let mut moved = false;
         // Which threads are blocked here decides how long they have waited
         // in each successor; try every thread first.
-        let mut succs = Vec::new();
-        let mut blocked = vec![false; n_threads];
-        for (t, is_blocked) in blocked.iter_mut().enumerate() {
+        let mut blocked = [false; MAX_THREADS];
+        for (t, is_blocked) in blocked.iter_mut().enumerate().take(n_threads) {
             let tid = ThreadId(t as u8);
             if !w.may_run(cx, tid) {
                 continue;
@@ -193,7 +197,7 @@ pub fn explore(cx: &Cx, init: &World, cfg: &Config) -> Report {
                 Step::Finished => {}
             }
         }
-        for (t, next) in succs {
+        for (t, next) in succs.drain(..) {
             moved = true;
             transitions += 1;
             pin_tests.consulted += u64::from(next.stats.pin_tests);
@@ -210,9 +214,13 @@ pub fn explore(cx: &Cx, init: &World, cfg: &Config) -> Report {
             let id = nodes.len() as u32;
             nodes.push(Node { parent: node, thread: t });
             seen.insert(key, id);
-            let waits: Vec<u16> = (0..n_threads)
-                .map(|u| if blocked[u] && u != t.idx() { path.waits[u].saturating_add(1) } else { 0 })
-                .collect();
+            let waits: [u16; MAX_THREADS] = std::array::from_fn(|u| {
+                if blocked[u] && u != t.idx() {
+                    path.waits[u].saturating_add(1)
+                } else {
+                    0
+                }
+            });
             longest_wait_steps = longest_wait_steps.max(waits.iter().copied().max().unwrap_or(0).into());
             let succ_path =
                 PathStats { waits, bounce_bytes: path.bounce_bytes + u64::from(next.stats.bounce_bytes) };

@@ -17,6 +17,8 @@ use std::collections::HashMap;
 
 /// Verbs of the language (DESIGN.md) that this version does not model yet.
 /// They are reported as such, not as unknown.
+const YES_NO: &[(&str, bool)] = &[("yes", true), ("no", false)];
+
 const NOT_YET: &[&str] = &["drop_caches", "scrub"];
 
 const THREAD_VERBS: &[&str] = &[
@@ -449,27 +451,9 @@ impl Compiler<'_> {
                 let Some(name) = self.setup_obj(a.next(), at, "disk") else { return };
                 let sectors = a.key("sectors").map(|(_, v)| v);
                 let sectors = self.number(sectors, at, "`sectors=N`", DISK_SECTORS_MAX as u64).unwrap_or(64);
-                let volatile = match a.key("cache") {
-                    None => true,
-                    Some((_, Value::Word(w))) if w.name == "volatile" => true,
-                    Some((_, Value::Word(w))) if w.name == "writethrough" => false,
-                    Some((k, v)) => {
-                        self.err(Diag::new(
-                            k.span.join(v.span()),
-                            "expected `cache=volatile` or `cache=writethrough`",
-                        ));
-                        true
-                    }
-                };
-                let fua = match a.key("fua") {
-                    None => false,
-                    Some((_, Value::Word(w))) if w.name == "yes" => true,
-                    Some((_, Value::Word(w))) if w.name == "no" => false,
-                    Some((k, v)) => {
-                        self.err(Diag::new(k.span.join(v.span()), "expected `fua=yes` or `fua=no`"));
-                        false
-                    }
-                };
+                let volatile =
+                    self.choice(&mut a, "cache", &[("volatile", true), ("writethrough", false)], true);
+                let fua = self.choice(&mut a, "fua", YES_NO, false);
                 let id = DiskId(self.prog.disks.len() as u8);
                 self.prog.disks.push(DiskDecl {
                     name: name.name.clone(),
@@ -510,34 +494,17 @@ impl Compiler<'_> {
                         FsType::Csumfs
                     }
                 };
-                let stable_writes = match a.key("stable_writes") {
-                    // A checksumming fs must keep pages stable under I/O; ext4 does not.
-                    None => ty == FsType::Csumfs,
-                    Some((_, Value::Word(w))) if w.name == "yes" => true,
-                    Some((_, Value::Word(w))) if w.name == "no" => false,
-                    Some((k, v)) => {
-                        self.err(Diag::new(
-                            k.span.join(v.span()),
-                            "expected `stable_writes=yes` or `stable_writes=no`",
-                        ));
-                        true
-                    }
-                };
-                let private = match a.key("private") {
-                    // ext4like attaches buffer heads, which hold a reference.
-                    None if ty == FsType::Ext4like => PrivateData::Ref,
-                    None => PrivateData::None,
-                    Some((_, Value::Word(w))) if w.name == "none" => PrivateData::None,
-                    Some((_, Value::Word(w))) if w.name == "ref" => PrivateData::Ref,
-                    Some((_, Value::Word(w))) if w.name == "noref" => PrivateData::NoRef,
-                    Some((k, v)) => {
-                        self.err(Diag::new(
-                            k.span.join(v.span()),
-                            "expected `private=none`, `ref` or `noref`",
-                        ));
-                        PrivateData::None
-                    }
-                };
+                // A checksumming fs must keep pages stable under I/O; ext4 does
+                // not. ext4like attaches buffer heads, which hold a reference.
+                let stable_writes = self.choice(&mut a, "stable_writes", YES_NO, ty == FsType::Csumfs);
+                let private_default =
+                    if ty == FsType::Ext4like { PrivateData::Ref } else { PrivateData::None };
+                let private = self.choice(
+                    &mut a,
+                    "private",
+                    &[("none", PrivateData::None), ("ref", PrivateData::Ref), ("noref", PrivateData::NoRef)],
+                    private_default,
+                );
                 let id = FsId(self.prog.fss.len() as u8);
                 self.prog.fss.push(FsDecl { private, name: name.name.clone(), disk, ty, stable_writes });
                 self.declare_obj(name, Obj::Fs(id));
@@ -1304,6 +1271,28 @@ impl Compiler<'_> {
                 Cond::Or(Box::new(x?), Box::new(y?))
             }
         })
+    }
+
+    /// `key=WORD` with WORD one of `choices`; `default` when the key is absent
+    /// (or wrong, which is reported).
+    fn choice<V: Copy>(&mut self, a: &mut Args, key: &str, choices: &[(&str, V)], default: V) -> V {
+        let Some((k, v)) = a.key(key) else { return default };
+        if let Value::Word(w) = v {
+            if let Some((_, val)) = choices.iter().find(|(name, _)| *name == w.name) {
+                return *val;
+            }
+        }
+        let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
+        let expected = match names.as_slice() {
+            [a, b] => format!("expected `{key}={a}` or `{key}={b}`"),
+            [first, middle @ .., last] => {
+                let mid: String = middle.iter().map(|m| format!(", `{m}`")).collect();
+                format!("expected `{key}={first}`{mid} or `{last}`")
+            }
+            _ => format!("expected `{key}=...`"),
+        };
+        self.err(Diag::new(k.span.join(v.span()), expected));
+        default
     }
 
     /// `key=K`: a forged rkey on a remote access.

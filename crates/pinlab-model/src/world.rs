@@ -169,8 +169,6 @@ pub struct World {
     pub fired: Fired,
     /// Source of ghost versions: every write that produces new bytes takes one.
     pub ver_clock: u16,
-    /// Per disk: pointer commits use REQ_FUA (fixed by the program).
-    pub disk_fua: Vec<bool>,
     /// The shared zero page, allocated on the first anonymous read fault.
     pub zero_pfn: Option<Pfn>,
     /// Not state: counters of the last step (see `StepStats`).
@@ -228,7 +226,6 @@ impl World {
             fired: Fired::default(),
             ver_clock: 0,
             zero_pfn: None,
-            disk_fua: prog.disks.iter().map(|d| d.fua).collect(),
             stats: StepStats::default(),
         };
         FsState::mkfs(&mut w, prog)?;

@@ -30,6 +30,8 @@ const SPP: u16 = SECTORS_PER_PAGE as u16;
 pub struct FsState {
     pub ty: FsType,
     pub disk: DiskId,
+    /// Block pointers are committed with REQ_FUA (the disk's `fua=yes`).
+    pub fua_commits: bool,
     pub first_data_block: u16,
     pub blocks: u16,
     /// In-memory block bitmap: blocks referenced or being written.
@@ -59,6 +61,7 @@ impl FsState {
             w.fss.push(FsState {
                 ty: decl.ty,
                 disk: decl.disk,
+                fua_commits: prog.disks[decl.disk.idx()].fua,
                 first_data_block,
                 blocks,
                 used: 0,
@@ -205,7 +208,7 @@ impl World {
     ) {
         let old = self.csumfs_ptr(file, index, false).map(|p| p.0);
         let (d, s) = self.ptr_sector(file, index);
-        let fua = self.disk_fua[d.idx()];
+        let fua = self.fss[self.fs_of(file).idx()].fua_commits;
         if fua {
             self.disks[d.idx()].write_fua(s, DiskSector::Ptr { block, crc });
         } else {

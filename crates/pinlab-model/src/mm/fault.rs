@@ -240,13 +240,65 @@ impl World {
     }
 
     /// The process page of mapping `map` page `page` for thread `t`.
-    fn user_page(&self, cx: &Cx, t: ThreadId, map: NameId, page: u8) -> Result<(ProcId, u16), Option<Errno>> {
+    pub(crate) fn user_page(
+        &self,
+        cx: &Cx,
+        t: ThreadId,
+        map: NameId,
+        page: u8,
+    ) -> Result<(ProcId, u16), Option<Errno>> {
         let Binding::Map { start, pages } = self.resolve(map)? else { return Err(Some(Errno::EINVAL)) };
         let p = cx.prog.thread(t).proc.ok_or(Some(Errno::EFAULT))?;
         if page >= pages {
             return Err(Some(Errno::EFAULT));
         }
         Ok((p, start + u16::from(page)))
+    }
+
+    /// One step of a CPU access to page `page` of mapping `map`: resolve
+    /// the address, fault as needed, and once the PTE allows the access,
+    /// hand the frame to `access`, which performs it. `what` names the
+    /// access in the labels of its failures.
+    #[allow(clippy::too_many_arguments)]
+    fn cpu_access<T: Tracer>(
+        &mut self,
+        cx: &Cx,
+        t: ThreadId,
+        map: NameId,
+        page: u8,
+        write: bool,
+        tr: &mut T,
+        access: impl FnOnce(&mut World, ProcId, u16, Pfn, &mut T) -> &'static str,
+    ) -> Option<&'static str> {
+        let (p, vpn) = match self.user_page(cx, t, map, page) {
+            Ok(x) => x,
+            Err(None) => return None,
+            Err(Some(e)) => {
+                self.fail(t, e, None);
+                return Some(if write {
+                    "store: bad address (SIGSEGV)"
+                } else {
+                    "load: bad address (SIGSEGV)"
+                });
+            }
+        };
+        match self.fault_in(cx, p, vpn, write, tr) {
+            Access::Blocked => None,
+            Access::Faulted(l) => Some(l),
+            Access::Err(e) => {
+                self.fail(t, e, None);
+                Some(if write {
+                    "store: fault failed (SIGSEGV/SIGBUS)"
+                } else {
+                    "load: fault failed (SIGSEGV/SIGBUS)"
+                })
+            }
+            Access::Ready(pfn) => {
+                let label = access(self, p, vpn, pfn, tr);
+                self.finish(t);
+                Some(label)
+            }
+        }
     }
 
     /// `store X[p] = B`: fault as needed, then fill the page through a
@@ -260,30 +312,13 @@ impl World {
         byte: u8,
         tr: &mut T,
     ) -> Option<&'static str> {
-        let (p, vpn) = match self.user_page(cx, t, map, page) {
-            Ok(x) => x,
-            Err(None) => return None,
-            Err(Some(e)) => {
-                self.fail(t, e, None);
-                return Some("store: bad address (SIGSEGV)");
-            }
-        };
-        match self.fault_in(cx, p, vpn, true, tr) {
-            Access::Blocked => None,
-            Access::Faulted(l) => Some(l),
-            Access::Err(e) => {
-                self.fail(t, e, None);
-                Some("store: fault failed (SIGSEGV/SIGBUS)")
-            }
-            Access::Ready(pfn) => {
-                let ver = self.next_ver();
-                self.mem.frames[pfn.idx()].data = page_fill(byte, ver);
-                self.procs[p.idx()].pte_mut(vpn).expect("PTE vanished").dirty = true;
-                tr.note(|| format!("pfn {} = {byte:#04x} (v{ver})", pfn.0));
-                self.finish(t);
-                Some("store (CPU write through a writable PTE)")
-            }
-        }
+        self.cpu_access(cx, t, map, page, true, tr, |w, p, vpn, pfn, tr| {
+            let ver = w.next_ver();
+            w.mem.frames[pfn.idx()].data = page_fill(byte, ver);
+            w.procs[p.idx()].pte_mut(vpn).expect("PTE vanished").dirty = true;
+            tr.note(|| format!("pfn {} = {byte:#04x} (v{ver})", pfn.0));
+            "store (CPU write through a writable PTE)"
+        })
     }
 
     /// `r = load X[p]`: fault as needed, then read the page.
@@ -296,28 +331,11 @@ impl World {
         page: u8,
         tr: &mut T,
     ) -> Option<&'static str> {
-        let (p, vpn) = match self.user_page(cx, t, map, page) {
-            Ok(x) => x,
-            Err(None) => return None,
-            Err(Some(e)) => {
-                self.fail(t, e, None);
-                return Some("load: bad address (SIGSEGV)");
-            }
-        };
-        match self.fault_in(cx, p, vpn, false, tr) {
-            Access::Blocked => None,
-            Access::Faulted(l) => Some(l),
-            Access::Err(e) => {
-                self.fail(t, e, None);
-                Some("load: fault failed (SIGSEGV/SIGBUS)")
-            }
-            Access::Ready(pfn) => {
-                let v = uniform_byte(&self.mem.frames[pfn.idx()].data).map_or(MIXED, u64::from);
-                self.threads[t.idx()].regs[reg.idx()] = Some(v);
-                self.finish(t);
-                Some("load (CPU read through a present PTE)")
-            }
-        }
+        self.cpu_access(cx, t, map, page, false, tr, |w, _, _, pfn, _| {
+            let v = uniform_byte(&w.mem.frames[pfn.idx()].data).map_or(MIXED, u64::from);
+            w.threads[t.idx()].regs[reg.idx()] = Some(v);
+            "load (CPU read through a present PTE)"
+        })
     }
 }
 

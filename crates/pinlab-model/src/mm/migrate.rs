@@ -12,7 +12,7 @@ use crate::errno::Errno;
 use crate::ids::*;
 use crate::mm::frame::{FolioFlags, Owner};
 use crate::trace::Tracer;
-use crate::world::{Binding, Cx, OpState, World};
+use crate::world::{Cx, OpState, World};
 
 impl World {
     /// Point migration entries for `from` back at a present page `to`.
@@ -42,16 +42,15 @@ impl World {
         let (old, new, stage) = match self.threads[t.idx()].op {
             OpState::Migrate { old, new, stage } => (old, new, stage),
             _ => {
-                let start = match self.resolve(map) {
+                let (p, vpn) = match self.user_page(cx, t, map, page) {
+                    Ok(x) => x,
                     Err(None) => return None,
-                    Ok(Binding::Map { start, pages }) if page < pages => start,
-                    _ => {
+                    Err(Some(_)) => {
                         self.fail(t, Errno::EFAULT, None);
                         return Some("migrate: bad address");
                     }
                 };
-                let vpn = start + u16::from(page);
-                let pte = cx.prog.thread(t).proc.and_then(|p| self.procs[p.idx()].pte(vpn).copied());
+                let pte = self.procs[p.idx()].pte(vpn).copied();
                 let Some(pte) = pte.filter(|e| !e.migration && Some(e.pfn) != self.zero_pfn) else {
                     self.fail(t, Errno::EFAULT, None);
                     return Some("migrate: no page mapped there (EFAULT)");
