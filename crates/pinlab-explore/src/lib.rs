@@ -6,13 +6,20 @@
 //! reports per condition whether it holds, with a witness schedule.
 //! [`story::replay`] re-runs a schedule and tells it as a story: one line per
 //! step, naming the kernel function modelled and what changed.
+//! [`sim::simulate`] walks seeded random executions with injected faults;
+//! [`minimise::minimise`] shrinks a failing schedule; [`perfetto::export`]
+//! writes a replayed schedule as a Chrome/Perfetto trace.
 #![forbid(unsafe_code)]
 
 pub mod fingerprint;
+pub mod minimise;
+pub mod perfetto;
 pub mod schedule;
 pub mod search;
+pub mod sim;
 pub mod story;
 
-pub use schedule::Schedule;
+pub use schedule::{Move, Schedule};
 pub use search::{explore, CondResult, Config, PinTestCounts, Report, Verdict};
+pub use sim::{judge, simulate, FaultKinds, SimConfig, SimReport};
 pub use story::{replay, Story, StoryStep};

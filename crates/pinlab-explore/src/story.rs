@@ -2,7 +2,8 @@
 //! the statement, the kernel function the step models, what changed, and
 //! which oracle fired.
 
-use crate::schedule::Schedule;
+use crate::schedule::{Move, Schedule};
+use pinlab_model::fault::Fault;
 use pinlab_model::ids::ThreadId;
 use pinlab_model::mm::frame::Owner;
 use pinlab_model::oracle::Oracle;
@@ -40,24 +41,43 @@ pub struct Story {
 pub fn replay(cx: &Cx, init: &World, sched: &Schedule) -> Result<(Story, World), String> {
     let mut w = init.clone();
     let mut steps = Vec::new();
-    for (i, &t) in sched.0.iter().enumerate() {
-        if t == crate::schedule::CRASH {
-            let before = w.clone();
-            let mut notes = Notes::default();
-            w.crash_and_recover(&mut notes);
-            steps.push(StoryStep {
-                step: i + 1,
-                thread: "power".into(),
-                stmt: "(crash point)".into(),
-                loc: String::new(),
-                kernel: "power loss, then mount + scrub",
-                notes: notes.0,
-                changes: Vec::new(),
-                fired: w.fired().new_since(before.fired()).map(Oracle::name).collect(),
-            });
-            let end = "crashed here; the disk was mounted and scrubbed".to_string();
-            return Ok((Story { schedule: sched.to_string(), steps, end }, w));
-        }
+    for (i, m) in sched.moves().enumerate() {
+        let t = match m {
+            Move::Thread(t) => t,
+            Move::Crash => {
+                let before = w.clone();
+                let mut notes = Notes::default();
+                w.crash_and_recover(&mut notes);
+                steps.push(StoryStep {
+                    step: i + 1,
+                    thread: "power".into(),
+                    stmt: "(crash point)".into(),
+                    loc: String::new(),
+                    kernel: "power loss, then mount + scrub",
+                    notes: notes.0,
+                    changes: Vec::new(),
+                    fired: w.fired().new_since(before.fired()).map(Oracle::name).collect(),
+                });
+                let end = "crashed here; the disk was mounted and scrubbed".to_string();
+                return Ok((Story { schedule: sched.to_string(), steps, end }, w));
+            }
+            Move::Fault(f) => {
+                let before = w.clone();
+                let mut notes = Notes::default();
+                let label = w.inject(cx, f, &mut notes).map_err(|e| format!("step {i}: {e}"))?;
+                steps.push(StoryStep {
+                    step: i + 1,
+                    thread: fault_track(f).into(),
+                    stmt: fault_stmt(f),
+                    loc: String::new(),
+                    kernel: label,
+                    notes: notes.0,
+                    changes: diff(&before, &w),
+                    fired: w.fired().new_since(before.fired()).map(Oracle::name).collect(),
+                });
+                continue;
+            }
+        };
         if t.idx() >= cx.prog.thread_count() {
             return Err(format!("step {i}: there is no thread {}", t.0));
         }
@@ -111,6 +131,25 @@ pub fn replay(cx: &Cx, init: &World, sched: &Schedule) -> Result<(Story, World),
         "stopped (schedule ends here)".to_string()
     };
     Ok((Story { schedule: sched.to_string(), steps, end }, w))
+}
+
+/// The story's "thread" column for a fault pseudo-step: the kernel thread
+/// that would cause it.
+pub fn fault_track(f: Fault) -> &'static str {
+    match f {
+        Fault::FailNextWrite(_) => "blk-fault",
+        Fault::Reclaim => "kswapd",
+        Fault::Migrate(_) => "kcompactd",
+    }
+}
+
+/// The story's statement column for a fault pseudo-step.
+fn fault_stmt(f: Fault) -> String {
+    match f {
+        Fault::FailNextWrite(d) => format!("(inject: EIO on the next write to disk {})", d.0),
+        Fault::Reclaim => "(inject: reclaim pass)".into(),
+        Fault::Migrate(p) => format!("(inject: migrate pfn {})", p.0),
+    }
 }
 
 /// What changed between two worlds, in kernel terms.

@@ -17,6 +17,7 @@ pub mod data;
 pub mod design;
 pub mod dev;
 pub mod errno;
+pub mod fault;
 pub mod fs;
 pub mod ids;
 pub mod limits;
