@@ -116,6 +116,24 @@ enum Cmd {
     },
     /// List the design profiles and their knobs, or explain one.
     Designs { name: Option<String> },
+    /// Differential probes against the running Linux kernel, beside the linux-6.x model.
+    #[command(
+        after_help = "Examples:\n  pinlab kernel\n  pinlab kernel --json\n  pinlab kernel --bench\n\nExit codes: 0 every probe that ran agrees with the model, 1 one disagrees."
+    )]
+    Kernel {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+        /// Measure the kernel's cost per pinned page beside the model's.
+        #[arg(long)]
+        bench: bool,
+        /// Directory for the probe files (default: the system temp dir).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Run only the probes whose name contains this (repeatable).
+        #[arg(long, value_name = "NAME")]
+        only: Vec<String>,
+    },
     /// Run a directory of scenarios (default: the built-in suite) over designs: the verdict matrix.
     #[command(
         after_help = "Examples:\n  pinlab compare\n  pinlab compare litmus --designs linux-4.19,bounce --format markdown"
@@ -199,6 +217,9 @@ fn main() -> ExitCode {
             }
         }
         Cmd::Designs { name } => report::designs(name.as_deref()),
+        Cmd::Kernel { json, bench, dir, only } => {
+            pinlab_kernel::main(&pinlab_kernel::Options { json, bench, dir, only })
+        }
         Cmd::Bench { dir, designs, out } => match designs_named(&designs, &[]) {
             Ok(ds) => bench::bench(dir.as_deref(), &ds, out.as_deref(), &stop),
             Err(e) => bad_input(&e),
