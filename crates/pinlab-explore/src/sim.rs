@@ -485,6 +485,9 @@ pub struct SimReport {
     pub failing_runs: u64,
     /// The first `keep_failures` of them.
     pub failures: Vec<SimFailure>,
+    /// Per distinct set of violated conditions: how many runs, and the
+    /// first of them (kept even past `keep_failures`).
+    pub distinct: Vec<(SimFailure, u64)>,
     /// False if stopped before `runs_requested`.
     pub complete: bool,
 }
@@ -508,6 +511,7 @@ pub fn simulate(cx: &Cx, init: &World, cfg: &SimConfig) -> SimReport {
         fired: Vec::new(),
         failing_runs: 0,
         failures: Vec::new(),
+        distinct: Vec::new(),
         complete: true,
     };
     let mut fired = [0u64; Oracle::ALL.len()];
@@ -545,15 +549,20 @@ pub fn simulate(cx: &Cx, init: &World, cfg: &SimConfig) -> SimReport {
         }
         if !violated.is_empty() {
             r.failing_runs += 1;
+            let f = SimFailure {
+                run,
+                run_seed: seed,
+                faults: one.faults,
+                schedule: one.schedule,
+                violated,
+                end: one.outcome.end,
+            };
+            match r.distinct.iter_mut().find(|(g, _)| g.violated == f.violated) {
+                Some((_, n)) => *n += 1,
+                None => r.distinct.push((f.clone(), 1)),
+            }
             if r.failures.len() < cfg.keep_failures {
-                r.failures.push(SimFailure {
-                    run,
-                    run_seed: seed,
-                    faults: one.faults,
-                    schedule: one.schedule,
-                    violated,
-                    end: one.outcome.end,
-                });
+                r.failures.push(f);
             }
         }
         if let Some(p) = cfg.progress {
