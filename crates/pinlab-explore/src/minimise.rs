@@ -69,11 +69,16 @@ pub fn minimise(
     let mut tries = 0;
     let mut completed = check(cx, init, sched, max_steps, fails, &mut tries)?;
     let mut cur: Vec<Move> = sched.moves().collect();
-    loop {
-        let mut changed = false;
-        // 1. Chunk removal, coarse to fine; single steps last, to a fixpoint.
+    // Reordering only moves steps backwards, but bound the rounds anyway;
+    // every round, the last included, ends with removal at its fixpoint,
+    // so the result is 1-minimal whatever the bound.
+    for round in 0..MAX_ROUNDS {
+        // 1. Chunk removal, coarse to fine; single steps last, repeated
+        // until no single step can go (a removal can make an earlier step
+        // removable).
         let mut chunk = (cur.len() / 2).max(1);
         loop {
+            let mut removed = false;
             let mut i = 0;
             while i < cur.len() {
                 let end = (i + chunk).min(cur.len());
@@ -81,15 +86,19 @@ pub fn minimise(
                 if let Some(full) = check(cx, init, &cand, max_steps, fails, &mut tries) {
                     cur.drain(i..end);
                     completed = full;
-                    changed = true;
+                    removed = true;
                 } else {
                     i += chunk;
                 }
             }
-            if chunk == 1 {
+            if chunk > 1 {
+                chunk /= 2;
+            } else if !removed {
                 break;
             }
-            chunk /= 2;
+        }
+        if round + 1 == MAX_ROUNDS {
+            break;
         }
         // 2. Reordering: pull each step back next to the previous step of
         // the same thread, when something else runs in between.
@@ -110,9 +119,6 @@ pub fn minimise(
             }
             j += 1;
         }
-        if !changed && !reordered {
-            break;
-        }
         if !reordered {
             // Removal reached its fixpoint and nothing moved: 1-minimal.
             break;
@@ -120,6 +126,9 @@ pub fn minimise(
     }
     Some(Minimised { schedule: cur.into_iter().collect(), completed, tries })
 }
+
+/// Rounds of removal + reordering.
+const MAX_ROUNDS: usize = 16;
 
 /// Steps of one thread, or pseudo-steps of one kind.
 fn same_track(a: Move, b: Move) -> bool {

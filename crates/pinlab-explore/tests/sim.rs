@@ -86,13 +86,18 @@ fn minimised_schedules_are_valid_failing_and_one_minimal() {
     let init = World::new(&prog).unwrap();
     let c = cfg(3, 200);
     let r = simulate(&cx, &init, &c);
-    // One failure per violated condition set.
+    // With every fault kind (EIO makes lost_write reachable): failures whose
+    // schedules hold pseudo-steps.
+    let all = simulate(&cx, &init, &SimConfig { faults: FaultKinds::ALL, ..cfg(4, 200) });
+    // One failure per violated condition set, and a few with faults.
     let mut firsts: HashMap<Vec<usize>, _> = HashMap::new();
-    for f in &r.failures {
+    for f in r.failures.iter().chain(&all.failures) {
         firsts.entry(f.violated.clone()).or_insert(f);
     }
-    assert!(!firsts.is_empty());
-    for f in firsts.values() {
+    let with_faults = all.failures.iter().filter(|f| f.schedule.moves().any(|m| m.is_pseudo())).take(5);
+    let cases: Vec<_> = firsts.values().copied().chain(with_faults).collect();
+    assert!(cases.len() > 2);
+    for f in cases {
         let target = f.violated[0];
         let fails = |o: &pinlab_explore::sim::Outcome| o.violated(&cx).contains(&target);
         let m = minimise(&cx, &init, &f.schedule, c.max_steps, &fails).expect("the original fails");
