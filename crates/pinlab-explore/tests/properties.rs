@@ -542,6 +542,60 @@ thread flusher {
 }
 ";
 
+/// io_uring fixed buffers on a THP: registering pages 1..4 of an order-2
+/// folio pins three pages, then `io_coalesce_buffer` keeps one pin for the
+/// folio (`unpin_user_folio(folio, 2)`); READ_FIXED into `b[2]` must still
+/// land in `m[3]` (through the folio, `imu->folio_shift`), WRITE_FIXED reads
+/// `m[1]`; a fork shares the pinned folio, the flusher runs, and
+/// unregistering (`io_release_ubuf`) drops the folio's one pin.
+const THP_URING: &str = "\
+litmus thp-uring-coalesce
+setup {
+  disk d0 sectors=64
+  fs fs0 on d0 type=csumfs
+  file f on fs0 pages=2 fill=0xAA
+  process p
+  uring u
+}
+thread app on p {
+  m = mmap anon pages=0..4 private write thp
+  store m[0] = 0x11
+  b = u.register m pages=1..4
+  u.read_fixed f[0] into b[2]
+  r = load m[3]
+  fork c
+  u.write_fixed f[1] from b[0]
+  u.unregister b
+  munmap m
+}
+thread kid on c {
+  s = load m[3]
+  exit
+}
+thread flusher {
+  writeback f
+}
+always app.r == 0xAA
+";
+
+/// The vmstat/thp probe's shape, registering `pages` of an order-2 THP.
+fn thp_register_text(pages: &str) -> String {
+    format!(
+        "litmus thp-uring-register
+setup {{
+  process p
+  uring u
+}}
+thread app on p {{
+  m = mmap anon pages=0..4 private write thp
+  store m[0] = 0x11
+  b = u.register m pages={pages}
+  u.unregister b
+}}
+"
+    )
+}
+
 fn compile(name: &str, text: &str) -> Program {
     match load(&Source::new(name, text)) {
         Ok(p) => p,
@@ -576,6 +630,7 @@ static FORK_DURING_MIGRATION_PROG: LazyLock<Program> =
 static TRUNCATE_RECLAIM_PROG: LazyLock<Program> =
     LazyLock::new(|| compile("truncate-reclaim.litmus", TRUNCATE_RECLAIM));
 static EXIT_MID_OP_PROG: LazyLock<Program> = LazyLock::new(|| compile("exit-mid-op.litmus", EXIT_MID_OP));
+static THP_URING_PROG: LazyLock<Program> = LazyLock::new(|| compile("thp-uring.litmus", THP_URING));
 
 fn design(name: &str) -> Design {
     profile(name).unwrap_or_else(|| panic!("no design {name}")).design()
@@ -1221,6 +1276,11 @@ proptest! {
     }
 
     #[test]
+    fn coalesced_thp_fixed_buffers_keep_counts_exact(choices in schedules(120)) {
+        check_all_designs(&THP_URING_PROG, &choices, NO_DMA_AFTER_FREE)?;
+    }
+
+    #[test]
     fn truncate_punch_and_direct_io_keep_counts_exact(choices in schedules(150)) {
         check_all_designs(&STORAGE_PROG, &choices, NO_DMA_AFTER_FREE)?;
     }
@@ -1313,6 +1373,71 @@ fn every_state_of_truncate_under_reclaim_keeps_referenced_frames() {
 fn every_state_of_exit_while_a_sibling_is_in_the_kernel_can_finish() {
     for &name in DESIGNS.iter() {
         check_every_state(&EXIT_MID_OP_PROG, &design(name), 100_000).unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+/// Every reachable state of fixed-buffer I/O through a coalesced THP
+/// registration, under every design: counts stay exact, and READ_FIXED
+/// into the registration's third page reaches the mapping's fourth.
+#[test]
+fn every_state_of_coalesced_thp_fixed_buffers_keeps_counts_exact() {
+    for &name in DESIGNS.iter() {
+        let states =
+            check_every_state(&THP_URING_PROG, &design(name), 100_000).unwrap_or_else(|e| panic!("{e}"));
+        assert!((50..100_000).contains(&states), "{name}: {states} states");
+    }
+}
+
+/// `u.register` of a THP holds one pin per folio once registered
+/// (`io_coalesce_buffer` → `unpin_user_folio(folio, nr - 1)`): the ghost
+/// count and the folio's `_pincount` say 1 while every page was acquired;
+/// unregistering (`io_release_ubuf`) leaves no pin, no reference and no
+/// underflow. A registration within the folio (pages 1..3) coalesces too,
+/// as `io_check_coalesce_buffer` accepts a partly covered single folio.
+#[test]
+fn coalesced_thp_registration_holds_one_pin_per_folio() {
+    for (pages, n) in [("0..4", 4), ("1..4", 3), ("1..3", 2)] {
+        let prog = compile("thp-register.litmus", &thp_register_text(pages));
+        for &name in DESIGNS.iter() {
+            let d = design(name);
+            let cx = Cx { prog: &prog, design: &d };
+            let mut w = World::new(&prog).unwrap();
+            let what = format!("pages={pages}, {name}");
+            let step_to = |w: &mut World, pc: u8| {
+                while w.threads[0].pc < pc && !w.all_done(&cx) {
+                    assert!(matches!(w.step(&cx, ThreadId(0), &mut NoTrace), Step::Ran(_)), "{what}: stuck");
+                    check_invariants(&cx, w).unwrap_or_else(|e| panic!("{what}: {e}"));
+                }
+            };
+            // mmap and store, then the registration.
+            step_to(&mut w, 2);
+            let refs_before: Vec<u32> =
+                w.mem.frames.iter().map(|f| f.folio.map_or(0, |f| f.refcount)).collect();
+            step_to(&mut w, 3);
+            let set = &w.pinsets[0];
+            assert_eq!(set.pages.len(), n, "{what}: every page acquired");
+            let held: Vec<_> = set.pages.iter().filter(|p| p.held).collect();
+            assert_eq!(held.len(), 1, "{what}: one pin per folio");
+            assert!(set.pages.iter().skip(1).all(|p| p.coalesced && !p.held), "{what}: {set:?}");
+            let head = head_of(&w, held[0].pfn);
+            assert_eq!(w.ghost.pins[head.idx()], 1, "{what}: ghost pins");
+            let folio = w.mem.folio(head);
+            let exact = matches!(d.pin_tracking, PinTracking::Bias | PinTracking::Exact);
+            assert_eq!(folio.pincount, u16::from(exact), "{what}: _pincount");
+            // The unregistration.
+            step_to(&mut w, u8::MAX);
+            assert!(w.all_done(&cx), "{what}: unfinished");
+            assert!(w.pinsets[0].pages.iter().all(|p| !p.held), "{what}: a pin leaked");
+            assert!(w.ghost.pins.iter().all(|&c| c == 0), "{what}: ghost pins {:?}", w.ghost.pins);
+            assert_eq!(w.mem.folio(head).pincount, 0, "{what}: _pincount after unregistering");
+            let refs_after: Vec<u32> =
+                w.mem.frames.iter().map(|f| f.folio.map_or(0, |f| f.refcount)).collect();
+            assert_eq!(
+                refs_after, refs_before,
+                "{what}: references before registering and after unregistering"
+            );
+            assert!(w.fired().bugs().next().is_none(), "{what}: {:?}", w.fired().bugs().collect::<Vec<_>>());
+        }
     }
 }
 

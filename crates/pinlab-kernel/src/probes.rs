@@ -494,13 +494,7 @@ pub fn all() -> Vec<Probe> {
             question: "nr_foll_pin_acquired/released deltas: register + unregister one 2 MiB THP",
             kernel: k_vmstat_thp,
             model: PinCounts { text: scenario!("vmstat-thp"), pages: 8, folios: 1 },
-            gap: Some(Gap {
-                kernel: "acquired per page, held per folio, balanced",
-                model: "acquired per page, held per page, balanced",
-                why: "io_uring's io_coalesce_buffer keeps one pin per folio (unpin_user_folio(folio, nr - 1)); \
-                      the model's u.register is a plain pin_user_pages and cannot tell itself apart \
-                      (needs an Op::Gup field, dispatched in world.rs)",
-            }),
+            gap: None,
         },
         Probe {
             name: "dio/write-anon",
@@ -539,7 +533,8 @@ pub fn all() -> Vec<Probe> {
         },
         Probe {
             name: "fork/child-write",
-            question: "registered anon buffer, fork, child stores 0x33 and exits: what does WRITE_FIXED send?",
+            question:
+                "registered anon buffer, fork, child stores 0x33 and exits: what does WRITE_FIXED send?",
             kernel: k_fork_child,
             gap: None,
             model: Explore { text: scenario!("fork-child-write"), outcomes: o_fork_child },

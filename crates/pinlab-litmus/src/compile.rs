@@ -867,12 +867,14 @@ impl Compiler<'_> {
                     }
                     "register" => {
                         // io_sqe_buffers_register → io_pin_pages:
-                        // pin_user_pages_fast(FOLL_WRITE | FOLL_LONGTERM).
+                        // pin_user_pages_fast(FOLL_WRITE | FOLL_LONGTERM),
+                        // then io_coalesce_buffer for large folios.
                         self.no_assign(s);
                         let bind = self.bound(s, "u.register")?;
                         let map = self.plain_name(a.next(), at, &[Kind::Map])?;
                         let (first, pages) = self.range(a.key("pages"), at)?;
-                        Op::Gup { bind, map, first, pages, foll: Foll::Pin, write: true, longterm: true }
+                        let foll = Foll::Pin;
+                        Op::Gup { bind, map, first, pages, foll, write: true, longterm: true, coalesce: true }
                     }
                     "unregister" => {
                         self.no_assign(s);
@@ -1021,7 +1023,7 @@ impl Compiler<'_> {
                             .help("use `pin ... longterm`"),
                     );
                 }
-                Op::Gup { bind, map, first, pages, foll, write, longterm }
+                Op::Gup { bind, map, first, pages, foll, write, longterm, coalesce: false }
             }
             "unpin" | "put" => {
                 let pin = self.plain_name(a.next(), at, &[Kind::Pin])?;

@@ -182,8 +182,26 @@ exists reg.err == EFAULT
                 thp: false,
             },
             Op::Load { reg: RegId(0), map: m, page: 1 },
-            Op::Gup { bind: pp, map: m, first: 0, pages: 2, foll: Foll::Pin, write: true, longterm: true },
-            Op::Gup { bind: g, map: m, first: 1, pages: 1, foll: Foll::Get, write: false, longterm: false },
+            Op::Gup {
+                bind: pp,
+                map: m,
+                first: 0,
+                pages: 2,
+                foll: Foll::Pin,
+                write: true,
+                longterm: true,
+                coalesce: false
+            },
+            Op::Gup {
+                bind: g,
+                map: m,
+                first: 1,
+                pages: 1,
+                foll: Foll::Get,
+                write: false,
+                longterm: false,
+                coalesce: false
+            },
             Op::DevRead { reg: RegId(1), dev: DevId(0), obj: mr, page: 0, key: None },
             Op::Unpin { pin: g, dirty: false },
             Op::Unpin { pin: pp, dirty: true },

@@ -142,8 +142,23 @@ pub enum Op {
     Store { map: NameId, page: u8, byte: u8 },
     /// `r = load X[p]`
     Load { reg: RegId, map: NameId, page: u8 },
-    /// `P = pin X pages=A..B`, `P = gup X ...`, and the pinning half of `reg_mr`.
-    Gup { bind: NameId, map: NameId, first: u8, pages: u8, foll: Foll, write: bool, longterm: bool },
+    /// `P = pin X pages=A..B`, `P = gup X ...`, `B = u.register X pages=A..B`,
+    /// and the pinning half of `reg_mr`.
+    Gup {
+        bind: NameId,
+        map: NameId,
+        first: u8,
+        pages: u8,
+        foll: Foll,
+        write: bool,
+        longterm: bool,
+        /// io_uring buffer registration (`io_sqe_buffer_register`): once every
+        /// page is pinned, `io_check_coalesce_buffer` / `io_coalesce_buffer`
+        /// keep one pin per large folio and drop the rest
+        /// (`unpin_user_folio(folio, nr - 1)`); fixed-buffer I/O then reaches
+        /// a subpage through its folio (`imu->folio_shift`).
+        coalesce: bool,
+    },
     /// `unpin P [dirty]`, `put P`, and the unpinning half of `dereg`.
     Unpin { pin: NameId, dirty: bool },
     /// `MR = n.reg_mr X pages=A..B [write] [odp]`: pin_user_pages(FOLL_LONGTERM

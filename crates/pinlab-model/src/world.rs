@@ -445,15 +445,15 @@ impl World {
             Op::Offline => Some(self.op_offline(cx, t, tr)),
             Op::Store { map, page, byte } => self.op_store(cx, t, map, page, byte, tr),
             Op::Load { reg, map, page } => self.op_load(cx, t, reg, map, page, tr),
-            Op::Gup { bind, map, first, pages, foll, write, longterm } => {
-                self.op_gup(cx, t, bind, None, map, first, pages, foll, write, longterm, tr)
+            Op::Gup { bind, map, first, pages, foll, write, longterm, coalesce } => {
+                self.op_gup(cx, t, bind, None, map, first, pages, foll, write, longterm, coalesce, tr)
             }
             Op::RegMr { bind, dev, map, first, pages, write, odp } => {
                 if odp || cx.prog.devs[dev.idx()].odp || cx.design.rdma_odp {
                     self.op_reg_mr_odp(cx, t, bind, map, first, pages, write)
                 } else {
                     let foll = crate::program::Foll::Pin;
-                    self.op_gup(cx, t, bind, Some(dev), map, first, pages, foll, write, true, tr)
+                    self.op_gup(cx, t, bind, Some(dev), map, first, pages, foll, write, true, false, tr)
                 }
             }
             Op::Unpin { pin, dirty } => self.op_unpin(cx, t, pin, dirty, false, tr),

@@ -51,7 +51,8 @@ impl World {
     fn dev_frame<T: Tracer>(&mut self, target: Target, write: bool, tr: &mut T) -> Result<Pfn, ()> {
         let (pfn, gen) = match target {
             Target::Pinned(set, i) => {
-                let pg = self.pinsets[set.idx()].pages[i];
+                // Through the folio's entry for a page io_coalesce_buffer merged.
+                let pg = self.bvec_page(set, i);
                 (pg.pfn, pg.gen)
             }
             Target::Odp(id, i) => match self.odp[usize::from(id)].entries[i] {

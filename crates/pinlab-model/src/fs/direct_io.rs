@@ -159,7 +159,7 @@ impl World {
             DioStage::Io { block, crc, sector, fresh } => {
                 let (block, crc, sector, fresh) = (*block, *crc, *sector, *fresh);
                 let set = st.set.expect("pinned");
-                let pg = self.pinsets[set.idx()].pages[usize::from(st.idx)];
+                let pg = self.bvec_page(set, usize::from(st.idx));
                 if self.mem.frames[pg.pfn.idx()].folio.is_none() || self.mem.gen(pg.pfn) != pg.gen {
                     self.fire(Oracle::DmaAfterFree);
                 }
@@ -266,8 +266,11 @@ impl World {
         Some(label)
     }
 
+    /// The user page the I/O moves data to or from: for a fixed buffer,
+    /// through its folio's entry when `io_coalesce_buffer` merged it
+    /// (`io_import_fixed`, `imu->folio_shift`).
     fn dio_user_pfn(&self, st: &DioState) -> Pfn {
-        self.pinsets[st.set.expect("pinned").idx()].pages[usize::from(st.idx)].pfn
+        self.bvec_page(st.set.expect("pinned"), usize::from(st.idx)).pfn
     }
 
     /// `u.read_fixed F[p] into B[q]` / `u.write_fixed F[p] from B[q]`

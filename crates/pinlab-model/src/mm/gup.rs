@@ -9,12 +9,21 @@
 //! reference (4.19), a reference plus `GUP_PIN_COUNTING_BIAS` (5.7+), or an
 //! exact count. The ghost record counts every FOLL_PIN exactly regardless;
 //! the modelled kernel never reads it.
+//!
+//! io_uring buffer registration (`io_sqe_buffer_register`) pins page by page
+//! like any GUP, then coalesces large folios (`io_check_coalesce_buffer`,
+//! `io_coalesce_buffer`): it keeps one pin per folio and releases the rest
+//! with `unpin_user_folio(folio, nr - 1)`. The pin set keeps every page (so
+//! `/proc/vmstat`-style counts still see them acquired) and marks the
+//! released ones `coalesced`; fixed-buffer I/O reaches them through their
+//! folio's entry (`io_import_fixed` with `imu->folio_shift`), and
+//! `io_release_ubuf` drops one pin per folio.
 
 use crate::design::{DirtyUnpin, PinTracking};
 use crate::errno::Errno;
 use crate::ids::*;
 use crate::mm::fault::Access;
-use crate::mm::frame::{FolioFlags, Owner};
+use crate::mm::frame::{FolioFlags, Memory, Owner};
 use crate::program::Foll;
 use crate::trace::Tracer;
 use crate::world::{Binding, Cx, OpState, World};
@@ -42,6 +51,11 @@ pub struct PinnedPage {
     pub gen: u16,
     /// Still held (not yet released by unpin/put).
     pub held: bool,
+    /// Its pin was dropped at registration by `io_coalesce_buffer`
+    /// (`unpin_user_folio(folio, nr - 1)`): the nearest earlier entry that
+    /// is not coalesced holds the one pin of its folio, and the page is
+    /// reached through that entry. Never set together with `held`.
+    pub coalesced: bool,
 }
 
 /// The pages one GUP call returned (the `pages[]` array a driver keeps).
@@ -104,8 +118,10 @@ impl World {
         }
     }
 
-    /// `P = pin/gup X pages=A..B` and the pinning half of `reg_mr`
-    /// (`ib_umem_get` → `pin_user_pages_fast(FOLL_LONGTERM [|FOLL_WRITE])`).
+    /// `P = pin/gup X pages=A..B`, `B = u.register X pages=A..B`
+    /// (`io_sqe_buffer_register` → `io_pin_pages`, then `io_coalesce_buffer`
+    /// when `coalesce`) and the pinning half of `reg_mr` (`ib_umem_get` →
+    /// `pin_user_pages_fast(FOLL_LONGTERM [|FOLL_WRITE])`).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn op_gup<T: Tracer>(
         &mut self,
@@ -119,6 +135,7 @@ impl World {
         foll: Foll,
         write: bool,
         longterm: bool,
+        coalesce: bool,
         tr: &mut T,
     ) -> Option<&'static str> {
         let (start, map_pages) = match self.resolve(map) {
@@ -174,7 +191,9 @@ impl World {
         if set_was_none {
             self.threads[t.idx()].op = OpState::Gup { set };
         }
+        let mut coalesced = false;
         if self.pinsets[set.idx()].pages.len() == usize::from(pages) {
+            coalesced = coalesce && self.io_coalesce_buffer(cx, set, tr);
             self.names[bind.idx()] = match dev {
                 Some(dev) => {
                     self.mr_count += 1;
@@ -185,9 +204,71 @@ impl World {
             self.finish(t);
         }
         Some(match foll {
+            _ if coalesced => {
+                "try_grab_folio (FOLL_PIN); io_coalesce_buffer → unpin_user_folio(folio, nr - 1)"
+            }
             Foll::Get => "try_grab_folio (FOLL_GET)",
             Foll::Pin => "try_grab_folio (FOLL_PIN)",
         })
+    }
+
+    /// `io_check_coalesce_buffer` then `io_coalesce_buffer` over a complete
+    /// registration pin set: if the pages run contiguously through large
+    /// folios of one size (the first run may start mid-folio but must reach
+    /// its end, every later folio starts at its first page, the middle ones
+    /// are whole, the last may end early), keep the first entry of each
+    /// folio and release the other `nr - 1` pins of the folio
+    /// (`unpin_user_folio(folio, nr - 1)` → `gup_put_folio`): the folio
+    /// stays pinned once. Whether anything was coalesced.
+    fn io_coalesce_buffer<T: Tracer>(&mut self, cx: &Cx, set: PinSetId, tr: &mut T) -> bool {
+        let pfns: Vec<Pfn> = self.pinsets[set.idx()].pages.iter().map(|p| p.pfn).collect();
+        // io_sqe_buffer_register: `nr_pages > 1 && io_check_coalesce_buffer()
+        // && data.nr_pages_mid != 1` (the first folio is large).
+        if pfns.len() < 2 {
+            return false;
+        }
+        let Some(runs) = io_check_coalesce_buffer(&self.mem, &pfns) else { return false };
+        if self.folio(pfns[0]).nr_pages() == 1 {
+            return false; // data.nr_pages_mid == 1: small folios only
+        }
+        let mut j = 0;
+        for nr in runs {
+            for i in j + 1..j + nr {
+                self.put_pinned_page(cx, set, i);
+                self.pinsets[set.idx()].pages[i].coalesced = true;
+            }
+            if nr > 1 {
+                let head = self.mem.head(pfns[j]);
+                tr.note(|| {
+                    format!("folio at pfn {}: {nr} pins → 1 (unpin_user_folio(folio, {}))", head.0, nr - 1)
+                });
+            }
+            j += nr;
+        }
+        true
+    }
+
+    /// The page a registered buffer's entry `i` stands for, as fixed-buffer
+    /// I/O reaches it (`io_import_fixed`): an entry whose pin went with
+    /// `io_coalesce_buffer` is reached through its folio's entry (the bvec
+    /// of the folio, offset by the page index, `imu->folio_shift`), and is
+    /// held as long as that entry is. Any other entry is itself.
+    pub(crate) fn bvec_page(&self, set: PinSetId, i: usize) -> PinnedPage {
+        let pages = &self.pinsets[set.idx()].pages;
+        let pg = pages[i];
+        if !pg.coalesced {
+            return pg;
+        }
+        let k =
+            (0..i).rev().find(|&k| !pages[k].coalesced).expect("a coalesced page follows its folio's entry");
+        let folio = pages[k];
+        // bvec_set_page(head, off): the folio's page at `folio_page_idx` of
+        // the entry, advanced by the pages in between.
+        let head = self.mem.head(folio.pfn);
+        let offset = folio.pfn.0 - head.0 + (i - k) as u8;
+        let pfn = Pfn(head.0 + offset);
+        debug_assert_eq!(pfn, pg.pfn, "io_check_coalesce_buffer saw the folio's pages contiguous");
+        PinnedPage { pfn, gen: pg.gen, held: folio.held, coalesced: true }
     }
 
     /// One step of `__get_user_pages` for the page at `vpn`: fault it in,
@@ -290,7 +371,7 @@ impl World {
                 PinSetId((self.pinsets.len() - 1) as u8)
             }
         };
-        self.pinsets[set.idx()].pages.push(PinnedPage { pfn, gen, held: true });
+        self.pinsets[set.idx()].pages.push(PinnedPage { pfn, gen, held: true, coalesced: false });
         tr.note(|| format!("pfn {} refcount +{refs}", pfn.0));
         GupStep::Grabbed(set)
     }
@@ -317,6 +398,11 @@ impl World {
     fn put_pinned_page(&mut self, cx: &Cx, set: PinSetId, i: usize) {
         let s = &self.pinsets[set.idx()];
         let (foll, write, pg) = (s.foll, s.write, s.pages[i]);
+        if pg.coalesced {
+            // io_coalesce_buffer already dropped it; the folio's entry
+            // carries the one remaining pin (io_release_ubuf).
+            return;
+        }
         if !pg.held {
             self.bug(crate::oracle::Bug::PinUnderflow);
             return;
@@ -398,7 +484,10 @@ impl World {
         let dirty = dirty && s.write;
         let pg = s.pages[usize::from(page)];
         let foll = s.foll;
-        let npages = s.pages.len() as u8;
+        // io_release_ubuf: one unpin_user_folio(folio, 1) per bvec; pages
+        // io_coalesce_buffer released are no bvec of their own.
+        let next_page = (usize::from(page) + 1..s.pages.len()).find(|&q| !s.pages[q].coalesced);
+        let coalesced = s.pages.iter().any(|p| p.coalesced);
         let gen_ok = self.mem.frames[pg.pfn.idx()].folio.is_some() && self.mem.gen(pg.pfn) == pg.gen;
         let next = |w: &mut World, stage: u8| w.threads[t.idx()].op = OpState::Unpin { set, page, stage };
         // Stages: 0 = first step of the page; 1/2 = lock/mark for dirtying;
@@ -441,13 +530,13 @@ impl World {
             }
             _ => {
                 self.put_pinned_page(cx, set, usize::from(page));
-                if page + 1 == npages {
-                    self.finish(t);
-                } else {
-                    self.threads[t.idx()].op = OpState::Unpin { set, page: page + 1, stage: 0 };
+                match next_page {
+                    None => self.finish(t),
+                    Some(q) => self.threads[t.idx()].op = OpState::Unpin { set, page: q as u8, stage: 0 },
                 }
                 tr.note(|| format!("pfn {} released", pg.pfn.0));
                 match (foll, cx.design.dirty_unpin) {
+                    _ if coalesced => "io_release_ubuf → unpin_user_folio(folio, 1)",
                     (Foll::Get, _) => "put_page",
                     (Foll::Pin, DirtyUnpin::SetPageDirtyLock) => "put_page (pin as plain reference)",
                     (Foll::Pin, DirtyUnpin::UnpinDirtyLock) => "gup_put_folio (FOLL_PIN)",
@@ -455,5 +544,86 @@ impl World {
             }
         };
         Some(label)
+    }
+}
+
+/// `io_check_coalesce_buffer` (io_uring/rsrc.c): the number of pages in each
+/// folio run of `pfns` (the pages `io_pin_pages` returned, in order), or
+/// `None` when the buffer cannot be coalesced. Pages must run contiguously
+/// inside each folio; every folio after the first starts at its first page
+/// and has the first folio's size (`folio_shift`); the first run reaches its
+/// folio's end, and every run but the first and last covers its whole folio.
+fn io_check_coalesce_buffer(mem: &Memory, pfns: &[Pfn]) -> Option<Vec<usize>> {
+    let alive = |pfn: Pfn| mem.frames.get(pfn.idx()).is_some_and(|f| f.folio.is_some());
+    let first = *pfns.first()?;
+    if !alive(first) {
+        return None;
+    }
+    // data->nr_pages_mid = folio_nr_pages(folio) (folio_shift follows).
+    let nr_pages_mid = usize::from(mem.folio(first).nr_pages());
+    let folio_page_idx = |pfn: Pfn, head: Pfn| usize::from(pfn.0 - head.0);
+    let mut head = mem.head(first);
+    let mut runs = Vec::new();
+    let mut count = 1;
+    for i in 1..pfns.len() {
+        if !alive(pfns[i]) {
+            return None;
+        }
+        if mem.head(pfns[i]) == head && u16::from(pfns[i].0) == u16::from(pfns[i - 1].0) + 1 {
+            count += 1;
+            continue;
+        }
+        if runs.is_empty() {
+            if folio_page_idx(pfns[i - 1], head) != nr_pages_mid - 1 {
+                return None;
+            }
+        } else if count != nr_pages_mid {
+            return None;
+        }
+        runs.push(count);
+        head = mem.head(pfns[i]);
+        if usize::from(mem.folio(head).nr_pages()) != nr_pages_mid || folio_page_idx(pfns[i], head) != 0 {
+            return None;
+        }
+        count = 1;
+    }
+    runs.push(count);
+    Some(runs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two order-2 folios at pfns 4..8 and 8..12, and small pages at 0 and 1.
+    fn memory() -> Memory {
+        let mut m = Memory::default();
+        assert_eq!(m.alloc(Owner::Anon), Some(Pfn(0)));
+        assert_eq!(m.alloc_order(Owner::Anon, 2), Some(Pfn(4)));
+        assert_eq!(m.alloc_order(Owner::Anon, 2), Some(Pfn(8)));
+        assert_eq!(m.alloc(Owner::Anon), Some(Pfn(1)));
+        m
+    }
+
+    fn check(m: &Memory, pfns: &[u8]) -> Option<Vec<usize>> {
+        io_check_coalesce_buffer(m, &pfns.iter().map(|&p| Pfn(p)).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn io_check_coalesce_buffer_follows_rsrc_c() {
+        let m = memory();
+        assert_eq!(check(&m, &[4, 5, 6, 7]), Some(vec![4]), "one whole folio");
+        assert_eq!(check(&m, &[5, 6]), Some(vec![2]), "a single folio may be covered in part");
+        assert_eq!(check(&m, &[6, 7, 8, 9, 10, 11]), Some(vec![2, 4]), "a first run to its folio's end");
+        assert_eq!(check(&m, &[4, 5, 6, 7, 8, 9]), Some(vec![4, 2]), "a last run from its folio's start");
+        assert_eq!(check(&m, &[5, 6, 8, 9]), None, "the first run must reach its folio's end");
+        assert_eq!(check(&m, &[4, 5, 6, 7, 9, 10]), None, "a later folio must start at its first page");
+        assert_eq!(check(&m, &[4, 5, 7]), None, "pages must be contiguous in a folio");
+        assert_eq!(check(&m, &[4, 5, 6, 7, 0]), None, "every folio has the first one's size");
+        assert_eq!(
+            check(&m, &[0, 1]),
+            Some(vec![1, 1]),
+            "small pages pass, and nr_pages_mid == 1 stops coalescing"
+        );
     }
 }
