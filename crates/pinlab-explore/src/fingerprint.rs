@@ -20,6 +20,30 @@ impl Hasher for Fingerprinter {
         self.buf.extend_from_slice(bytes);
     }
 
+    // `derive(Hash)` writes one small integer per field. The default
+    // methods route each through `write(&[u8])`, a `memmove` call per byte;
+    // pushing fixed-size arrays lets the compiler inline the copy.
+    fn write_u8(&mut self, i: u8) {
+        self.buf.push(i);
+    }
+
+    fn write_u16(&mut self, i: u16) {
+        self.buf.extend_from_slice(&i.to_le_bytes());
+    }
+
+    fn write_u32(&mut self, i: u32) {
+        self.buf.extend_from_slice(&i.to_le_bytes());
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.buf.extend_from_slice(&i.to_le_bytes());
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        // Lengths and enum discriminants: a state never holds 2^32 of anything.
+        self.buf.extend_from_slice(&(i as u32).to_le_bytes());
+    }
+
     fn finish(&self) -> u64 {
         xxhash_rust::xxh3::xxh3_64(&self.buf)
     }

@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 pub mod fingerprint;
+pub mod merge;
 pub mod minimise;
 pub mod perfetto;
 pub mod schedule;
@@ -19,7 +20,8 @@ pub mod search;
 pub mod sim;
 pub mod story;
 
+pub use merge::{merge, MergeError};
 pub use schedule::{Move, Schedule};
-pub use search::{explore, CondResult, Config, PinTestCounts, Report, Verdict};
+pub use search::{explore, CondResult, Config, PinTestCounts, Report, Shard, StopReason, Verdict};
 pub use sim::{judge, simulate, FaultKinds, SimConfig, SimReport};
 pub use story::{replay, Story, StoryStep};

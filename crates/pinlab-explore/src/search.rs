@@ -1,10 +1,23 @@
 //! Exhaustive breadth-first search over all interleavings.
 //!
 //! Each state's successors are the worlds reached by one step of each thread
-//! that can move. The visited set maps fingerprints to a node index; a node
-//! keeps only its parent and the thread that led to it, so a witness is
-//! rebuilt by walking parents and replaying. Breadth-first order makes every
-//! witness a shortest schedule reaching its final state.
+//! that can move. The visited set holds 128-bit fingerprints, never worlds; a
+//! node keeps only its parent and the thread that led to it (5 bytes), so a
+//! witness is rebuilt by walking parents and replaying.
+//!
+//! The search goes level by level. A level's states are expanded in chunks,
+//! in parallel when `Config::jobs > 1` (cloning, stepping and fingerprinting
+//! are the expensive part), and the successors are then merged into the
+//! visited set sequentially, in frontier order. Node numbers therefore do
+//! not depend on the number of workers, and neither does anything else in
+//! the report.
+//!
+//! Node numbers follow discovery order, which is (depth, schedule)
+//! lexicographic order with the crash pseudo-step sorting last. Keeping the
+//! smallest node number that satisfies a condition therefore yields the
+//! canonical witness: the shortest schedule, and among those the
+//! lexicographically least. Shards (`Config::shard`) pick the same witness,
+//! which is what lets `merge` reproduce a single run's answers.
 //!
 //! A final state is one where every thread (and `finally`) has finished, or
 //! where nothing can move although some thread has not finished: then the
@@ -12,20 +25,44 @@
 
 use crate::fingerprint::Fingerprinter;
 use crate::schedule::{Schedule, CRASH};
+use pinlab_model::footprint::{Aliases, Footprint};
 use pinlab_model::ids::ThreadId;
 use pinlab_model::oracle::Oracle;
 use pinlab_model::program::CondKind;
 use pinlab_model::trace::NoTrace;
 use pinlab_model::{Cx, Step, World};
-use rustc_hash::FxHashMap;
-use std::collections::VecDeque;
+use rayon::prelude::*;
+use rustc_hash::FxHashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 #[derive(Clone, Copy, Default)]
 pub struct Config<'a> {
     /// Stop after this many distinct states (the report says "incomplete").
     pub max_states: Option<u64>,
+    /// Do not explore schedules longer than this many steps ("incomplete"
+    /// if some state at this depth could still move).
+    pub max_depth: Option<u32>,
+    /// Stop after this much wall time ("incomplete").
+    pub time_limit: Option<Duration>,
+    /// Worker threads for expansion; 0 or 1 explores on the calling thread.
+    /// The report is the same for every value.
+    pub jobs: usize,
+    /// SPIN-style supertrace: keep visited states as bits in a table of
+    /// 2^N bits (two bit positions per state) instead of exact
+    /// fingerprints. Uses far less memory but two states may share bits, so
+    /// some states may be skipped: the search is then never complete.
+    pub bitstate_log2: Option<u8>,
+    /// Explore only part `I` of `N` (0-based) of the state space below the
+    /// split depth; `merge` combines the parts.
+    pub shard: Option<Shard>,
+    /// Partial-order reduction: where one thread's current operation is
+    /// independent of everything the others can still do, take only its
+    /// step (a persistent set of one). Verdicts are those of the full search;
+    /// state counts, witnesses and the path-dependent counters (pin tests,
+    /// longest wait) may differ. Off with crash points, which need every
+    /// intermediate state.
+    pub reduction: bool,
     /// Set from outside (Ctrl-C) to stop early with partial results.
     pub stop: Option<&'a AtomicBool>,
     /// Also explore a power loss (then mount and scrub) at every state:
@@ -35,11 +72,43 @@ pub struct Config<'a> {
     pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
 }
 
-/// How often `Config::progress` is called and the stop flag polled.
-pub const PROGRESS_EVERY: usize = 1 << 14;
+/// How many frontier states are expanded between merges, progress calls
+/// and polls of the stop flag and the clock (per worker).
+pub const CHUNK: usize = 1 << 11;
+
+/// Part `index` of `count` (0-based) of a sharded run. Every shard runs the
+/// same breadth-first search until a level holds at least
+/// `SPLIT_WIDTH × count` states; that level's states are dealt out
+/// round-robin, and each shard explores below only its own. Every state is
+/// reachable from some state of the split level (or lies above it), so the
+/// shards' final states together are all final states. A space that never
+/// gets that wide is explored whole by every shard.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+/// States per shard at the split level (enough to even out the parts).
+pub const SPLIT_WIDTH: usize = 16;
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    /// `I/N`, e.g. `0/4`.
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let (i, n) = s.split_once('/').ok_or_else(|| format!("`{s}`: expected I/N, e.g. 0/4"))?;
+        let index: u32 = i.trim().parse().map_err(|_| format!("`{i}`: not a shard number"))?;
+        let count: u32 = n.trim().parse().map_err(|_| format!("`{n}`: not a shard count"))?;
+        if count == 0 || index >= count {
+            return Err(format!("`{s}`: need 0 <= I < N"));
+        }
+        Ok(Shard { index, count })
+    }
+}
 
 /// The verdict on one condition.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CondResult {
     pub holds: bool,
     /// `holds` is final. Not so when the search stopped early and the
@@ -51,7 +120,7 @@ pub struct CondResult {
     pub witness: Option<Schedule>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Report {
     pub states: u64,
     pub transitions: u64,
@@ -74,10 +143,43 @@ pub struct Report {
     /// Bytes copied to bounce buffers in one execution, the most seen
     /// (along the explored paths, as above).
     pub bounce_bytes_max: u64,
+    /// Length of the longest schedule explored.
+    pub depth: u32,
+    /// Bytes the visited set and the parent links occupy at the end.
+    pub visited_bytes: u64,
+    /// Why the search is incomplete, when it is.
+    pub stopped_by: Option<StopReason>,
     pub elapsed_ms: f64,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+/// What cut a search short.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StopReason {
+    MaxStates,
+    MaxDepth,
+    Time,
+    Interrupted,
+    /// Bit-state hashing may have merged distinct states.
+    Bitstate,
+    /// A shard sees only part of the space.
+    Shard,
+}
+
+impl StopReason {
+    pub fn describe(self) -> &'static str {
+        match self {
+            StopReason::MaxStates => "--max-states reached",
+            StopReason::MaxDepth => "--max-depth reached",
+            StopReason::Time => "--time limit reached",
+            StopReason::Interrupted => "interrupted",
+            StopReason::Bitstate => "bit-state hashing (states may have been skipped)",
+            StopReason::Shard => "one shard of a split run (merge the shards)",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PinTestCounts {
     pub consulted: u64,
     pub false_positives: u64,
@@ -119,6 +221,7 @@ impl Report {
 
 /// What a path to a state carries beyond the state itself (not part of
 /// the fingerprint: the first path to reach a state wins).
+#[derive(Clone, Copy)]
 struct PathStats {
     /// Steps each thread has been blocked for, consecutively.
     waits: [u16; MAX_THREADS],
@@ -128,153 +231,438 @@ struct PathStats {
 /// Scenario threads plus the `finally` pseudo-thread.
 const MAX_THREADS: usize = pinlab_model::limits::THREADS_MAX + 1;
 
-struct Node {
-    parent: u32,
-    thread: ThreadId,
+/// A state waiting to be expanded.
+struct Item {
+    /// Boxed: levels hold hundreds of thousands of these, and moving a
+    /// pointer instead of the whole world when the vectors grow halved the
+    /// time spent in `memmove` and page faults.
+    w: Box<World>,
+    node: u32,
+    path: PathStats,
 }
 
-fn schedule_of(nodes: &[Node], mut i: u32) -> Schedule {
-    let mut out = Vec::new();
-    while i != 0 {
-        out.push(nodes[i as usize].thread);
-        i = nodes[i as usize].parent;
+/// One successor: the thread that moved, the world after, its fingerprint.
+struct Succ {
+    t: ThreadId,
+    w: Box<World>,
+    fp: u128,
+}
+
+/// What expanding a state found (computed in parallel, merged in order).
+enum Outcome {
+    Moved {
+        succs: Vec<Succ>,
+        /// Threads whose step was tried and blocked.
+        blocked: [bool; MAX_THREADS],
+        crash: Option<Crash>,
+        /// Oracles set in the expanded state itself.
+        fired_before: pinlab_model::oracle::Fired,
+    },
+    /// Nothing could move: the state is final.
+    Final {
+        /// Set when some thread had not finished (deadlock or starvation).
+        stuck: Option<Oracle>,
+        /// Per condition: does the final world satisfy it.
+        sat: Vec<bool>,
+    },
+}
+
+/// The power-loss successor of `--crash-points`.
+struct Crash {
+    fp: u128,
+    new_fired: Vec<Oracle>,
+    /// Per condition: a `forbid` whose condition holds after the crash.
+    forbid_sat: Vec<bool>,
+}
+
+/// Expand one state: step every thread that may run. The last candidate
+/// steps the state itself instead of a clone (a blocked step leaves the
+/// world untouched, so the state is still there if nothing moves).
+fn expand(
+    cx: &Cx,
+    w: Box<World>,
+    crash_points: bool,
+    por: Option<&Aliases>,
+    fp: &mut Fingerprinter,
+) -> Outcome {
+    let n = cx.prog.thread_count();
+    if let Some(al) = por {
+        if let Some(t) = persistent_singleton(cx, &w, al) {
+            let fired_before = w.fired();
+            let mut next = w;
+            next.stats = Default::default();
+            match next.step(cx, t, &mut NoTrace) {
+                Step::Ran(_) => {
+                    let f = fp.fingerprint(&next);
+                    let succs = vec![Succ { t, w: next, fp: f }];
+                    return Outcome::Moved {
+                        succs,
+                        blocked: [false; MAX_THREADS],
+                        crash: None,
+                        fired_before,
+                    };
+                }
+                // Not enabled after all: expand in full (the step left the
+                // world untouched).
+                _ => return expand(cx, next, crash_points, None, fp),
+            }
+        }
     }
-    out.reverse();
-    Schedule(out)
+    let mut cands = [ThreadId(0); MAX_THREADS];
+    let mut k = 0;
+    for t in 0..n {
+        let tid = ThreadId(t as u8);
+        if w.may_run(cx, tid) {
+            cands[k] = tid;
+            k += 1;
+        }
+    }
+    let fired_before = w.fired();
+    let mut succs = Vec::with_capacity(k);
+    let mut blocked = [false; MAX_THREADS];
+    let mut own: Option<Box<World>> = Some(w);
+    for (i, &tid) in cands[..k].iter().enumerate() {
+        let base = own.as_ref().expect("the state is kept until its last candidate runs");
+        let in_place = i + 1 == k && !crash_points;
+        let mut next = if in_place { own.take().expect("kept") } else { Box::new(World::clone(base)) };
+        next.stats = Default::default();
+        match next.step(cx, tid, &mut NoTrace) {
+            Step::Ran(_) => {
+                let f = fp.fingerprint(&next);
+                succs.push(Succ { t: tid, w: next, fp: f });
+            }
+            Step::Blocked => {
+                blocked[tid.idx()] = true;
+                if in_place {
+                    own = Some(next);
+                }
+            }
+            Step::Finished => {
+                if in_place {
+                    own = Some(next);
+                }
+            }
+        }
+    }
+    if !succs.is_empty() {
+        let crash = if crash_points {
+            let mut c = own.expect("kept when crash points are on");
+            c.crash_and_recover(&mut NoTrace);
+            Some(Crash {
+                fp: fp.fingerprint(&c),
+                new_fired: c.fired().new_since(fired_before).collect(),
+                forbid_sat: cx
+                    .prog
+                    .conds
+                    .iter()
+                    .map(|cd| cd.kind == CondKind::Forbid && cd.cond.eval(&c))
+                    .collect(),
+            })
+        } else {
+            None
+        };
+        return Outcome::Moved { succs, blocked, crash, fired_before };
+    }
+    let mut w = own.expect("nothing moved, so the state was not consumed");
+    let stuck = if w.all_done(cx) {
+        None
+    } else {
+        let o = w.stuck_oracle(cx);
+        w.fired.set(o);
+        Some(o)
+    };
+    Outcome::Final { stuck, sat: cx.prog.conds.iter().map(|c| c.cond.eval(&w)).collect() }
+}
+
+/// A thread whose current operation conflicts with nothing any other
+/// thread can still do (see `pinlab_model::footprint`): its step alone is a
+/// persistent set. The lowest such thread, so the choice is deterministic.
+fn persistent_singleton(cx: &Cx, w: &World, al: &Aliases) -> Option<ThreadId> {
+    let n = cx.prog.thread_count();
+    let mut futures = [Footprint::default(); MAX_THREADS];
+    let mut live = 0;
+    for (u, f) in futures.iter_mut().enumerate().take(n) {
+        let tid = ThreadId(u as u8);
+        if !w.thread_done(cx, tid) {
+            *f = w.future_footprint(cx, al, tid);
+            live += 1;
+        }
+    }
+    if live < 2 {
+        // One thread left: nothing to reduce.
+        return None;
+    }
+    (0..n).map(|t| ThreadId(t as u8)).find(|&t| {
+        w.may_run(cx, t)
+            && w.current_footprint(cx, al, t)
+                .is_some_and(|mine| (0..n).all(|u| u == t.idx() || !mine.conflicts(futures[u])))
+    })
+}
+
+/// The visited set: exact 128-bit fingerprints, or supertrace bits.
+enum Visited {
+    Exact(FxHashSet<u128>),
+    Bits { bits: Vec<u64>, mask: u64 },
+}
+
+impl Visited {
+    fn new(bitstate_log2: Option<u8>) -> Visited {
+        match bitstate_log2 {
+            None => Visited::Exact(FxHashSet::default()),
+            Some(b) => {
+                let b = b.clamp(10, 40);
+                Visited::Bits { bits: vec![0; 1usize << (b - 6)], mask: (1u64 << b) - 1 }
+            }
+        }
+    }
+
+    /// Insert; false if (as far as the set can tell) it was already there.
+    fn insert(&mut self, fp: u128) -> bool {
+        match self {
+            Visited::Exact(s) => s.insert(fp),
+            Visited::Bits { bits, mask } => {
+                // Two independent positions, as SPIN's -DBITSTATE with -k2.
+                let mut new = false;
+                for h in [fp as u64, (fp >> 64) as u64] {
+                    let i = h & *mask;
+                    let (word, bit) = ((i >> 6) as usize, 1u64 << (i & 63));
+                    new |= bits[word] & bit == 0;
+                    bits[word] |= bit;
+                }
+                new
+            }
+        }
+    }
+
+    fn bytes(&self) -> u64 {
+        match self {
+            // hashbrown: one control byte per bucket beside the entry.
+            Visited::Exact(s) => (s.capacity() as u64 * 8 / 7) * (16 + 1),
+            Visited::Bits { bits, .. } => bits.len() as u64 * 8,
+        }
+    }
+}
+
+/// Parent links, one per node, for rebuilding schedules.
+#[derive(Default)]
+struct Nodes {
+    parent: Vec<u32>,
+    thread: Vec<ThreadId>,
+}
+
+impl Nodes {
+    fn push(&mut self, parent: u32, t: ThreadId) -> u32 {
+        self.parent.push(parent);
+        self.thread.push(t);
+        (self.parent.len() - 1) as u32
+    }
+
+    fn len(&self) -> u64 {
+        self.parent.len() as u64
+    }
+
+    fn schedule(&self, mut i: u32) -> Schedule {
+        let mut out = Vec::new();
+        while i != 0 {
+            out.push(self.thread[i as usize]);
+            i = self.parent[i as usize];
+        }
+        out.reverse();
+        Schedule(out)
+    }
+}
+
+/// Keep the smaller node number: the canonical (shortest, then
+/// lexicographically least) schedule.
+fn keep_min(slot: &mut Option<u32>, id: u32) {
+    *slot = Some(slot.map_or(id, |s| s.min(id)));
+}
+
+/// Record that oracle `o` fired on the way to node `id` (keeping the
+/// smallest node, as `keep_min`).
+fn note_fired(fired: &mut Vec<(Oracle, u32)>, o: Oracle, id: u32) {
+    match fired.iter_mut().find(|(f, _)| *f == o) {
+        Some((_, n)) => *n = (*n).min(id),
+        None => fired.push((o, id)),
+    }
 }
 
 /// Explore every interleaving of the program under the design.
 pub fn explore(cx: &Cx, init: &World, cfg: &Config) -> Report {
+    if cfg.jobs <= 1 {
+        return explore_with(cx, init, cfg, false);
+    }
+    // Already on a rayon pool (e.g. `compare` running cells in parallel):
+    // share its workers, so a big scenario left running alone at the end
+    // still gets every core.
+    if rayon::current_thread_index().is_some() {
+        return explore_with(cx, init, cfg, true);
+    }
+    match rayon::ThreadPoolBuilder::new().num_threads(cfg.jobs).build() {
+        Ok(p) => p.install(|| explore_with(cx, init, cfg, true)),
+        Err(_) => explore_with(cx, init, cfg, false),
+    }
+}
+
+fn explore_with(cx: &Cx, init: &World, cfg: &Config, parallel: bool) -> Report {
     let start = Instant::now();
-    let n_threads = cx.prog.thread_count();
-    let mut seen: FxHashMap<u128, u32> = FxHashMap::default();
-    let mut nodes = vec![Node { parent: 0, thread: ThreadId(0) }];
-    let mut queue = VecDeque::new();
+    let n_conds = cx.prog.conds.len();
+    let mut seen = Visited::new(cfg.bitstate_log2);
+    let mut nodes = Nodes::default();
     let mut fp = Fingerprinter::default();
-    seen.insert(fp.fingerprint(init), 0);
-    queue.push_back((init.clone(), 0u32, PathStats { waits: [0; MAX_THREADS], bounce_bytes: 0 }));
-    // Reused for every expansion.
-    let mut succs = Vec::new();
+    seen.insert(fp.fingerprint(init));
+    nodes.push(0, ThreadId(0));
+    let mut frontier = vec![Item {
+        w: Box::new(init.clone()),
+        node: 0,
+        path: PathStats { waits: [0; MAX_THREADS], bounce_bytes: 0 },
+    }];
     let mut longest_wait_steps = 0u32;
     let mut bounce_bytes_max = 0u64;
 
-    // Per condition: whether some final state satisfied it / violated it,
-    // and the first (shallowest) node that did.
-    let mut sat: Vec<Option<u32>> = vec![None; cx.prog.conds.len()];
-    let mut unsat: Vec<Option<u32>> = vec![None; cx.prog.conds.len()];
+    // Per condition: the smallest node whose final state satisfies it /
+    // violates it.
+    let mut sat: Vec<Option<u32>> = vec![None; n_conds];
+    let mut unsat: Vec<Option<u32>> = vec![None; n_conds];
     let mut fired: Vec<(Oracle, u32)> = Vec::new();
     let mut transitions = 0u64;
     let mut pin_tests = PinTestCounts::default();
     let mut finals = 0u64;
-    let mut complete = true;
+    let mut stopped_by: Option<StopReason> = None;
+    let mut depth = 0u32;
+    let mut split_done = false;
+    let chunk = CHUNK * cfg.jobs.max(1);
+    let aliases = (cfg.reduction && !cfg.crash_points).then(|| Aliases::new(cx.prog, cx.design));
+    let por = aliases.as_ref();
 
-    let mut popped = 0usize;
-    while let Some((w, node, path)) = queue.pop_front() {
-        popped += 1;
-        if popped.is_multiple_of(PROGRESS_EVERY) {
+    'levels: while !frontier.is_empty() {
+        let mut next_level: Vec<Item> = Vec::new();
+        let at_split =
+            !split_done && cfg.shard.is_some_and(|s| frontier.len() >= SPLIT_WIDTH * s.count as usize);
+        split_done |= at_split;
+        let mut level = std::mem::take(&mut frontier).into_iter().enumerate().peekable();
+        while level.peek().is_some() {
             if cfg.stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
-                complete = false;
-                break;
+                stopped_by = Some(StopReason::Interrupted);
+                break 'levels;
+            }
+            if cfg.time_limit.is_some_and(|t| start.elapsed() >= t) {
+                stopped_by = Some(StopReason::Time);
+                break 'levels;
+            }
+            let mut batch: Vec<(Item, PathStats, u32)> = Vec::with_capacity(chunk);
+            for (pos, it) in level.by_ref() {
+                if at_split && cfg.shard.is_some_and(|s| pos as u32 % s.count != s.index) {
+                    continue;
+                }
+                let (path, node) = (it.path, it.node);
+                batch.push((it, path, node));
+                if batch.len() == chunk {
+                    break;
+                }
+            }
+            let outcomes: Vec<(Outcome, PathStats, u32)> = if parallel {
+                batch
+                    .into_par_iter()
+                    .map_init(Fingerprinter::default, |f, (it, p, n)| {
+                        (expand(cx, it.w, cfg.crash_points, por, f), p, n)
+                    })
+                    .collect()
+            } else {
+                batch
+                    .into_iter()
+                    .map(|(it, p, n)| (expand(cx, it.w, cfg.crash_points, por, &mut fp), p, n))
+                    .collect()
+            };
+            for (out, path, node) in outcomes {
+                match out {
+                    Outcome::Final { stuck, sat: s } => {
+                        finals += 1;
+                        bounce_bytes_max = bounce_bytes_max.max(path.bounce_bytes);
+                        if let Some(o) = stuck {
+                            note_fired(&mut fired, o, node);
+                        }
+                        for (i, holds) in s.into_iter().enumerate() {
+                            keep_min(if holds { &mut sat[i] } else { &mut unsat[i] }, node);
+                        }
+                    }
+                    Outcome::Moved { succs, blocked, crash, fired_before } => {
+                        for Succ { t, w: next, fp: key } in succs {
+                            transitions += 1;
+                            pin_tests.consulted += u64::from(next.stats.pin_tests);
+                            pin_tests.false_positives += u64::from(next.stats.false_positives);
+                            pin_tests.false_negatives += u64::from(next.stats.false_negatives);
+                            if !seen.insert(key) {
+                                continue;
+                            }
+                            // A new state past a limit: the space goes on
+                            // beyond what this search will see.
+                            if cfg.max_depth.is_some_and(|d| depth >= d) {
+                                stopped_by.get_or_insert(StopReason::MaxDepth);
+                                continue;
+                            }
+                            if cfg.max_states.is_some_and(|m| nodes.len() >= m) {
+                                stopped_by.get_or_insert(StopReason::MaxStates);
+                                continue;
+                            }
+                            let id = nodes.push(node, t);
+                            let waits: [u16; MAX_THREADS] = std::array::from_fn(|u| {
+                                if blocked[u] && u != t.idx() {
+                                    path.waits[u].saturating_add(1)
+                                } else {
+                                    0
+                                }
+                            });
+                            longest_wait_steps =
+                                longest_wait_steps.max(waits.iter().copied().max().unwrap_or(0).into());
+                            for o in next.fired().new_since(fired_before) {
+                                note_fired(&mut fired, o, id);
+                            }
+                            let bounce_bytes = path.bounce_bytes + u64::from(next.stats.bounce_bytes);
+                            next_level.push(Item {
+                                w: next,
+                                node: id,
+                                path: PathStats { waits, bounce_bytes },
+                            });
+                        }
+                        if let Some(c) = crash {
+                            if !seen.insert(c.fp) {
+                            } else if cfg.max_states.is_some_and(|m| nodes.len() >= m) {
+                                stopped_by.get_or_insert(StopReason::MaxStates);
+                            } else {
+                                let id = nodes.push(node, CRASH);
+                                transitions += 1;
+                                finals += 1;
+                                for o in c.new_fired {
+                                    note_fired(&mut fired, o, id);
+                                }
+                                for (i, holds) in c.forbid_sat.into_iter().enumerate() {
+                                    if holds {
+                                        keep_min(&mut sat[i], id);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
             }
             if let Some(p) = cfg.progress {
-                p(nodes.len() as u64);
+                p(nodes.len());
             }
         }
-        let mut moved = false;
-        // Which threads are blocked here decides how long they have waited
-        // in each successor; try every thread first.
-        let mut blocked = [false; MAX_THREADS];
-        for (t, is_blocked) in blocked.iter_mut().enumerate().take(n_threads) {
-            let tid = ThreadId(t as u8);
-            if !w.may_run(cx, tid) {
-                continue;
-            }
-            let mut next = w.clone();
-            next.stats = Default::default();
-            match next.step(cx, tid, &mut NoTrace) {
-                Step::Ran(_) => succs.push((tid, next)),
-                Step::Blocked => *is_blocked = true,
-                Step::Finished => {}
-            }
+        if !next_level.is_empty() {
+            depth += 1;
         }
-        for (t, next) in succs.drain(..) {
-            moved = true;
-            transitions += 1;
-            pin_tests.consulted += u64::from(next.stats.pin_tests);
-            pin_tests.false_positives += u64::from(next.stats.false_positives);
-            pin_tests.false_negatives += u64::from(next.stats.false_negatives);
-            let key = fp.fingerprint(&next);
-            if seen.contains_key(&key) {
-                continue;
-            }
-            if cfg.max_states.is_some_and(|m| nodes.len() as u64 >= m) {
-                complete = false;
-                continue;
-            }
-            let id = nodes.len() as u32;
-            nodes.push(Node { parent: node, thread: t });
-            seen.insert(key, id);
-            let waits: [u16; MAX_THREADS] = std::array::from_fn(|u| {
-                if blocked[u] && u != t.idx() {
-                    path.waits[u].saturating_add(1)
-                } else {
-                    0
-                }
-            });
-            longest_wait_steps = longest_wait_steps.max(waits.iter().copied().max().unwrap_or(0).into());
-            let succ_path =
-                PathStats { waits, bounce_bytes: path.bounce_bytes + u64::from(next.stats.bounce_bytes) };
-            for o in next.fired().new_since(w.fired()) {
-                if !fired.iter().any(|(f, _)| *f == o) {
-                    fired.push((o, id));
-                }
-            }
-            queue.push_back((next, id, succ_path));
-        }
-        if cfg.crash_points && moved {
-            let mut c = w.clone();
-            c.crash_and_recover(&mut NoTrace);
-            let key = fp.fingerprint(&c);
-            if !seen.contains_key(&key) && cfg.max_states.is_none_or(|m| (nodes.len() as u64) < m) {
-                let id = nodes.len() as u32;
-                nodes.push(Node { parent: node, thread: CRASH });
-                seen.insert(key, id);
-                transitions += 1;
-                finals += 1;
-                for o in c.fired().new_since(w.fired()) {
-                    if !fired.iter().any(|(f, _)| *f == o) {
-                        fired.push((o, id));
-                    }
-                }
-                for (i, cd) in cx.prog.conds.iter().enumerate() {
-                    if cd.kind == CondKind::Forbid && cd.cond.eval(&c) {
-                        sat[i].get_or_insert(id);
-                    }
-                }
-            }
-        }
-        let final_world = if moved {
-            None
-        } else if w.all_done(cx) {
-            Some(w)
-        } else {
-            let mut d = w;
-            let o = d.stuck_oracle(cx);
-            d.fired.set(o);
-            if !fired.iter().any(|(f, _)| *f == o) {
-                fired.push((o, node));
-            }
-            Some(d)
-        };
-        if let Some(fw) = final_world {
-            finals += 1;
-            bounce_bytes_max = bounce_bytes_max.max(path.bounce_bytes);
-            for (i, c) in cx.prog.conds.iter().enumerate() {
-                let slot = if c.cond.eval(&fw) { &mut sat[i] } else { &mut unsat[i] };
-                slot.get_or_insert(node);
-            }
+        frontier = next_level;
+    }
+    if stopped_by.is_none() {
+        if cfg.bitstate_log2.is_some() {
+            stopped_by = Some(StopReason::Bitstate);
+        } else if split_done && cfg.shard.is_some_and(|s| s.count > 1) {
+            stopped_by = Some(StopReason::Shard);
         }
     }
+    let complete = stopped_by.is_none();
 
     let conds = cx
         .prog
@@ -290,20 +678,23 @@ pub fn explore(cx: &Cx, init: &World, cfg: &Config) -> Report {
             // A witness decides its condition; its absence decides only a
             // complete search.
             let decided = complete || witness.is_some();
-            CondResult { holds, decided, witness: witness.map(|n| schedule_of(&nodes, n)) }
+            CondResult { holds, decided, witness: witness.map(|n| nodes.schedule(n)) }
         })
         .collect();
     fired.sort_by_key(|(o, _)| *o);
     Report {
-        states: nodes.len() as u64,
+        states: nodes.len(),
         transitions,
         finals,
         complete,
         conds,
-        fired: fired.into_iter().map(|(o, n)| (o, schedule_of(&nodes, n))).collect(),
+        fired: fired.into_iter().map(|(o, n)| (o, nodes.schedule(n))).collect(),
         pin_tests,
         longest_wait_steps,
         bounce_bytes_max,
+        depth,
+        visited_bytes: seen.bytes() + nodes.len() * 5,
+        stopped_by,
         elapsed_ms: start.elapsed().as_secs_f64() * 1e3,
     }
 }

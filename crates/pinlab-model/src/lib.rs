@@ -18,6 +18,7 @@ pub mod design;
 pub mod dev;
 pub mod errno;
 pub mod fault;
+pub mod footprint;
 pub mod fs;
 pub mod ids;
 pub mod limits;

@@ -5,9 +5,9 @@
 //! executions that reach the same kernel state by different histories (one
 //! broke a checksum on the way, one did not) stay distinct states.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Oracle {
     /// A referenced block's stored checksum does not match its data.

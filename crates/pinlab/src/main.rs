@@ -5,7 +5,9 @@
 mod bench;
 mod expected;
 mod html;
+mod merge;
 mod report;
+mod sim;
 mod suite;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -14,6 +16,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
+
+// The explorer clones and drops millions of small `Vec`s; glibc's malloc
+// spends a third of the run consolidating free chunks, mimalloc does not.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Exit codes (the contract for scripts).
 pub const EXIT_PASS: u8 = 0;
@@ -51,6 +58,25 @@ struct Limits {
     /// (repeatable; `pinlab designs` lists the knobs).
     #[arg(long = "set", value_name = "KNOB=VALUE")]
     set: Vec<String>,
+    /// Do not explore schedules longer than N steps (verdicts become "incomplete").
+    #[arg(long, value_name = "N")]
+    max_depth: Option<u32>,
+    /// Stop each exploration after this much wall time, e.g. `30s`, `2m` ("incomplete").
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    time: Option<std::time::Duration>,
+    /// Worker threads per exploration (default: the machine's cores). Results
+    /// do not depend on it.
+    #[arg(long, short = 'j', value_name = "N")]
+    jobs: Option<usize>,
+    /// SPIN-style supertrace: remember visited states as bits in a 2^N-bit
+    /// table (e.g. 30 = 128 MiB). Finds violations in spaces too big to
+    /// store, but may skip states: a clean result is reported "incomplete".
+    #[arg(long, value_name = "LOG2_BITS", value_parser = clap::value_parser!(u8).range(10..=40))]
+    bitstate: Option<u8>,
+    /// Explore every interleaving, without partial-order reduction (same
+    /// verdicts, more states; for checking the reduction).
+    #[arg(long)]
+    no_reduction: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -61,7 +87,16 @@ enum CrashPoints {
 
 impl Limits {
     fn get(&self) -> report::Limits {
-        report::Limits { max_states: self.max_states, crash_points: self.crash_points == CrashPoints::All }
+        report::Limits {
+            max_states: self.max_states,
+            crash_points: self.crash_points == CrashPoints::All,
+            max_depth: self.max_depth,
+            time: self.time,
+            jobs: self.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+            bitstate_log2: self.bitstate,
+            shard: None,
+            reduction: !self.no_reduction,
+        }
     }
 }
 
@@ -82,8 +117,24 @@ enum Cmd {
         /// Also print wall time and states per second (text output).
         #[arg(long)]
         timings: bool,
+        /// Explore only part I of N (0-based) of each state space and print
+        /// it as JSON for `pinlab merge`; run I = 0..N anywhere (GNU parallel,
+        /// Slurm arrays, Kubernetes indexed jobs).
+        #[arg(long, value_name = "I/N", requires = "json")]
+        shard: Option<pinlab_explore::Shard>,
         #[command(flatten)]
         limits: Limits,
+    },
+    /// Combine the JSON of `run --shard I/N --json` runs into the report of one whole run.
+    #[command(
+        after_help = "Example:\n  for i in 0 1 2 3; do pinlab run FILE --shard $i/4 --json > part$i.json; done\n  pinlab merge part*.json"
+    )]
+    Merge {
+        /// The shards' JSON outputs.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
     },
     /// Print the shortest violating execution step by step.
     #[command(after_help = "Example:\n  pinlab trace litmus/seed/rdma-writeback.litmus --design linux-4.19")]
@@ -99,8 +150,40 @@ enum Cmd {
         schedule: Option<String>,
         #[arg(long)]
         json: bool,
+        /// Also write the execution as Chrome trace-event JSON (opens in the Perfetto UI).
+        #[arg(long, value_name = "OUT.json")]
+        perfetto: Option<PathBuf>,
         #[command(flatten)]
         limits: Limits,
+    },
+    /// Seeded random simulation with faults; every failure with the seed and schedule that replay it.
+    #[command(
+        after_help = "Examples:\n  pinlab sim litmus/seed/rdma-writeback.litmus --design linux-4.19 --seed 1 --runs 10000\n  pinlab sim FILE --design linux-4.19 --replay 0.0.0.2.2.1.2\n\nExit codes: 0 no failure found, 1 a failure found, 2 bad input, 3 stopped early (Ctrl-C)."
+    )]
+    Sim {
+        file: PathBuf,
+        /// A design profile name, or `all` (`--replay` needs one).
+        #[arg(long, short, default_value = "all")]
+        design: String,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[arg(long, default_value_t = 1000)]
+        runs: u64,
+        /// A run longer than this is cut and not judged.
+        #[arg(long, default_value_t = sim::MAX_STEPS, value_name = "N")]
+        max_steps: u32,
+        /// Fault kinds runs may enable (each run enables a random subset):
+        /// crash,eio,reclaim,migrate,delay, `all` or `none`. Default: all but eio.
+        #[arg(long, default_value = "crash,reclaim,migrate,delay", value_name = "KINDS")]
+        faults: String,
+        #[arg(long)]
+        json: bool,
+        /// Replay one run: its run seed (`0x...`, as printed) or its schedule.
+        #[arg(long, value_name = "SEED_OR_SCHEDULE")]
+        replay: Option<String>,
+        /// Change one knob of the chosen design(s) (repeatable).
+        #[arg(long = "set", value_name = "KNOB=VALUE")]
+        set: Vec<String>,
     },
     /// Measure the explorer on every scenario × design; JSON to stdout or a file.
     #[command(after_help = "Example:\n  pinlab bench --out bench.json")]
@@ -202,18 +285,36 @@ fn main() -> ExitCode {
         });
     }
     let code = match cli.cmd {
-        Cmd::Run { files, design, json, timings, limits } => match designs_named(&[design], &limits.set) {
-            Ok(ds) => report::run(&files, &ds, json, timings, limits.get(), &stop),
-            Err(e) => bad_input(&e),
-        },
-        Cmd::Trace { file, design, cond, json, schedule, limits } => {
+        Cmd::Run { files, design, json, timings, shard, limits } => {
             match designs_named(&[design], &limits.set) {
-                Ok(ds) if ds.len() == 1 => match schedule {
-                    Some(s) => report::replay_schedule(&file, &ds[0], &s, json),
-                    None => report::trace(&file, &ds[0], cond, json, limits.get(), &stop),
+                Ok(ds) => {
+                    report::run(&files, &ds, json, timings, report::Limits { shard, ..limits.get() }, &stop)
+                }
+                Err(e) => bad_input(&e),
+            }
+        }
+        Cmd::Merge { files, json } => merge::merge_files(&files, json),
+        Cmd::Trace { file, design, cond, json, schedule, perfetto, limits } => {
+            match designs_named(&[design], &limits.set) {
+                Ok(ds) if ds.len() == 1 => match (schedule, perfetto) {
+                    (s, Some(out)) => {
+                        let lim = limits.get();
+                        sim::trace_perfetto(&file, &ds[0], cond, s.as_deref(), json, lim, &stop, &out)
+                    }
+                    (Some(s), None) => report::replay_schedule(&file, &ds[0], &s, json),
+                    (None, None) => report::trace(&file, &ds[0], cond, json, limits.get(), &stop),
                 },
                 Ok(_) => bad_input("trace needs one design, not `all`"),
                 Err(e) => bad_input(&e),
+            }
+        }
+        Cmd::Sim { file, design, seed, runs, max_steps, faults, json, replay, set } => {
+            match (designs_named(&[design], &set), pinlab_explore::FaultKinds::parse(&faults)) {
+                (Ok(ds), Ok(faults)) => {
+                    let opts = sim::SimOpts { seed, runs, max_steps, faults, json, replay, knobs: set };
+                    sim::sim(&file, &ds, &opts, &stop)
+                }
+                (Err(e), _) | (_, Err(e)) => bad_input(&e),
             }
         }
         Cmd::Designs { name } => report::designs(name.as_deref()),

@@ -39,6 +39,13 @@ pub fn load_text(name: &str, text: &str, plain: bool) -> Result<Program, u8> {
 pub struct Limits {
     pub max_states: Option<u64>,
     pub crash_points: bool,
+    pub max_depth: Option<u32>,
+    pub time: Option<std::time::Duration>,
+    /// Worker threads for one exploration.
+    pub jobs: usize,
+    pub bitstate_log2: Option<u8>,
+    pub shard: Option<pinlab_explore::Shard>,
+    pub reduction: bool,
 }
 
 /// One scenario explored under one design.
@@ -62,6 +69,12 @@ pub fn check(
     let progress = |n: u64| bar.set_message(format!("{label}: {n} states"));
     let cfg = Config {
         max_states: limits.max_states,
+        max_depth: limits.max_depth,
+        time_limit: limits.time,
+        jobs: limits.jobs,
+        bitstate_log2: limits.bitstate_log2,
+        shard: limits.shard,
+        reduction: limits.reduction,
         crash_points: limits.crash_points || prog.crash_points,
         stop: Some(stop),
         progress: Some(&progress),
@@ -104,6 +117,9 @@ pub struct JsonResult {
     pub design: String,
     pub verdict: &'static str,
     pub complete: bool,
+    /// Why the search is incomplete (`max-states`, `max-depth`, `time`,
+    /// `interrupted`, `bitstate`, `shard`), when it is.
+    pub stopped_by: Option<pinlab_explore::StopReason>,
     pub conditions: Vec<JsonCond>,
     pub oracles_fired: Vec<&'static str>,
     pub states: u64,
@@ -115,6 +131,19 @@ pub struct JsonResult {
     pub elapsed_ms: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<Story>,
+    /// With `run --shard`: what `pinlab merge` needs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardPart>,
+}
+
+/// One shard's raw result, as `pinlab merge` reads it back.
+#[derive(Serialize, serde::Deserialize)]
+pub struct ShardPart {
+    pub index: u32,
+    pub count: u32,
+    /// The design with every knob, so `--set` survives the round trip.
+    pub design: Design,
+    pub report: Report,
 }
 
 pub fn kind_word(k: CondKind) -> &'static str {
@@ -137,6 +166,7 @@ pub fn json_result(file: &str, prog: &Program, design: &Design, o: &Outcome) -> 
         design: design.name.clone(),
         verdict: r.verdict().word(),
         complete: r.complete,
+        stopped_by: r.stopped_by,
         conditions: prog
             .conds
             .iter()
@@ -157,6 +187,7 @@ pub fn json_result(file: &str, prog: &Program, design: &Design, o: &Outcome) -> 
         bounce_bytes_max: r.bounce_bytes_max,
         elapsed_ms: (r.elapsed_ms * 1000.0).round() / 1000.0,
         trace,
+        shard: None,
     }
 }
 
@@ -201,8 +232,8 @@ pub fn text_report(file: &str, prog: &Program, design: &Design, o: &Outcome, tim
         r.longest_wait_steps, r.bounce_bytes_max
     );
     s += &format!("  states {}  transitions {}  final states {}\n", r.states, r.transitions, r.finals);
-    if !r.complete {
-        s += "  INCOMPLETE: exploration stopped early (limit or Ctrl-C); verdicts cover the part explored\n";
+    if let Some(why) = r.stopped_by {
+        s += &format!("  INCOMPLETE: {}; verdicts cover the part explored\n", why.describe());
     }
     if timings {
         let rate = r.states as f64 / (r.elapsed_ms / 1e3).max(1e-9);
@@ -239,7 +270,16 @@ pub fn run(
                 _ => {}
             }
             if json {
-                results.push(json_result(&name, &prog, d, &o));
+                let mut j = json_result(&name, &prog, d, &o);
+                if let Some(sh) = limits.shard {
+                    j.shard = Some(ShardPart {
+                        index: sh.index,
+                        count: sh.count,
+                        design: d.clone(),
+                        report: o.report,
+                    });
+                }
+                results.push(j);
             } else {
                 println!("{}", text_report(&name, &prog, d, &o, timings));
             }
