@@ -1,90 +1,206 @@
 //! `pinlab bench`: explorer throughput on every scenario of the suite under
-//! every design, as JSON (for tracking speed across commits; never used in
-//! tests as an assertion).
+//! every design, with and without partial-order reduction, plus random
+//! simulation speed. JSON for tracking speed across commits (never used in
+//! tests as an assertion), or a short text summary.
+//!
+//! Every cell is explored on one thread so states per second are per core;
+//! the suite is then run once more the way `compare` runs it (all cores,
+//! reduction on) for the wall time users wait.
 
 use crate::report::{check, Limits};
 use crate::suite::load_suite_pub;
 use crate::{EXIT_BAD_INPUT, EXIT_PASS};
+use pinlab_explore::sim::{simulate, SimConfig};
 use pinlab_model::design::Design;
+use pinlab_model::{Cx, World};
+use rayon::prelude::*;
 use serde::Serialize;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
+use std::time::Instant;
 
 #[derive(Serialize)]
 struct Row {
     scenario: String,
     design: String,
     verdict: &'static str,
+    /// With reduction (the default).
     states: u64,
     transitions: u64,
-    /// Wall time to the verdict.
+    /// Wall time to the verdict, one thread.
     ms: f64,
     states_per_s: f64,
     transitions_per_s: f64,
+    /// Visited set plus parent links, per stored state.
+    bytes_per_state: f64,
+    /// Without reduction.
+    states_full: u64,
+    ms_full: f64,
+    states_per_s_full: f64,
+    /// `states_full / states`.
+    reduction: f64,
+}
+
+#[derive(Serialize)]
+struct Sim {
+    scenario: String,
+    design: String,
+    runs: u64,
+    steps: u64,
+    ms: f64,
+    steps_per_s: f64,
 }
 
 #[derive(Serialize)]
 struct Bench {
-    /// Memory the visited set needs per state: a 128-bit fingerprint and a
-    /// node index in the hash map (with its control byte, at the map's
-    /// maximum load factor 7/8), plus the parent link kept for witnesses.
-    bytes_per_visited_state: f64,
+    cells: usize,
+    /// Sums over cells, one thread each.
     total_states: u64,
     total_ms: f64,
     states_per_s: f64,
+    total_states_full: u64,
+    total_ms_full: f64,
+    states_per_s_full: f64,
+    /// Over all cells: stored bytes / stored states.
+    bytes_per_state: f64,
+    /// The largest per-cell reduction and the scenario it was seen on.
+    best_reduction: f64,
+    best_reduction_cell: String,
+    /// The whole suite as `compare` runs it: every core, reduction on.
+    suite_wall_ms: f64,
+    workers: usize,
+    sim: Sim,
     rows: Vec<Row>,
 }
 
-pub fn bench(dir: Option<&Path>, designs: &[Design], out: Option<&Path>, stop: &AtomicBool) -> u8 {
+fn round(x: f64, digits: i32) -> f64 {
+    let p = 10f64.powi(digits);
+    (x * p).round() / p
+}
+
+pub fn bench(
+    dir: Option<&Path>,
+    designs: &[Design],
+    out: Option<&Path>,
+    json: bool,
+    workers: usize,
+    stop: &AtomicBool,
+) -> u8 {
     let suite = match load_suite_pub(dir) {
         Ok(s) => s,
         Err(c) => return c,
     };
+    let one = Limits { jobs: 1, reduction: true, ..Limits::default() };
+    let full = Limits { reduction: false, ..one };
     let mut rows = Vec::new();
+    let mut stored_bytes = 0u64;
     for (name, prog) in &suite {
         for d in designs {
-            let o = check(prog, d, Limits::default(), stop, false);
-            let r = &o.report;
+            let r = check(prog, d, one, stop, false).report;
+            let f = check(prog, d, full, stop, false).report;
+            stored_bytes += r.visited_bytes;
             let secs = (r.elapsed_ms / 1e3).max(1e-9);
+            let secs_full = (f.elapsed_ms / 1e3).max(1e-9);
             rows.push(Row {
                 scenario: name.clone(),
                 design: d.name.clone(),
                 verdict: r.verdict().word(),
                 states: r.states,
                 transitions: r.transitions,
-                ms: (r.elapsed_ms * 1000.0).round() / 1000.0,
+                ms: round(r.elapsed_ms, 3),
                 states_per_s: (r.states as f64 / secs).round(),
                 transitions_per_s: (r.transitions as f64 / secs).round(),
+                bytes_per_state: round(r.visited_bytes as f64 / r.states.max(1) as f64, 1),
+                states_full: f.states,
+                ms_full: round(f.elapsed_ms, 3),
+                states_per_s_full: (f.states as f64 / secs_full).round(),
+                reduction: round(f.states as f64 / r.states.max(1) as f64, 2),
             });
         }
     }
+    // The suite as `compare` runs it.
+    let start = Instant::now();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(workers.max(1)).build();
+    let cells: Vec<(usize, usize)> =
+        (0..suite.len()).flat_map(|s| (0..designs.len()).map(move |d| (s, d))).collect();
+    let run = |&(s, d): &(usize, usize)| check(&suite[s].1, &designs[d], one, stop, false).report.states;
+    let _: u64 = match pool {
+        Ok(p) => p.install(|| cells.par_iter().with_max_len(1).map(run).sum()),
+        Err(_) => cells.iter().map(run).sum(),
+    };
+    let suite_wall_ms = start.elapsed().as_secs_f64() * 1e3;
+    let sim = sim_bench(&suite, designs);
+
     let total_states: u64 = rows.iter().map(|r| r.states).sum();
     let total_ms: f64 = rows.iter().map(|r| r.ms).sum();
-    let entry = (16 + 4) as f64 * 8.0 / 7.0 + 1.0;
-    let node = std::mem::size_of::<(u32, u8)>() as f64;
+    let total_states_full: u64 = rows.iter().map(|r| r.states_full).sum();
+    let total_ms_full: f64 = rows.iter().map(|r| r.ms_full).sum();
+    let best = rows.iter().max_by(|a, b| a.reduction.total_cmp(&b.reduction));
     let b = Bench {
-        bytes_per_visited_state: ((entry + node) * 10.0).round() / 10.0,
+        cells: rows.len(),
         total_states,
-        total_ms: total_ms.round(),
+        total_ms: round(total_ms, 1),
         states_per_s: (total_states as f64 / (total_ms / 1e3).max(1e-9)).round(),
+        total_states_full,
+        total_ms_full: round(total_ms_full, 1),
+        states_per_s_full: (total_states_full as f64 / (total_ms_full / 1e3).max(1e-9)).round(),
+        bytes_per_state: round(stored_bytes as f64 / total_states.max(1) as f64, 1),
+        best_reduction: best.map_or(1.0, |r| r.reduction),
+        best_reduction_cell: best.map_or(String::new(), |r| format!("{} / {}", r.scenario, r.design)),
+        suite_wall_ms: round(suite_wall_ms, 1),
+        workers,
+        sim,
         rows,
     };
-    let json = serde_json::to_string_pretty(&b).expect("serialisable");
-    match out {
-        Some(p) => {
-            if let Err(e) = std::fs::write(p, json) {
-                eprintln!("pinlab: error: cannot write {}: {e}", p.display());
-                return EXIT_BAD_INPUT;
-            }
-            eprintln!(
-                "{} states in {:.0} ms ({:.0} states/s); wrote {}",
-                total_states,
-                total_ms,
-                b.states_per_s,
-                p.display()
-            );
+    let text = serde_json::to_string_pretty(&b).expect("serialisable");
+    if let Some(p) = out {
+        if let Err(e) = std::fs::write(p, &text) {
+            eprintln!("pinlab: error: cannot write {}: {e}", p.display());
+            return EXIT_BAD_INPUT;
         }
-        None => println!("{json}"),
+    }
+    if json {
+        println!("{text}");
+    } else {
+        println!("{} cells, one thread each:", b.cells);
+        println!(
+            "  with reduction    {:>10} states  {:>9.1} ms  {:>9.0} states/s",
+            b.total_states, b.total_ms, b.states_per_s
+        );
+        println!(
+            "  without reduction {:>10} states  {:>9.1} ms  {:>9.0} states/s",
+            b.total_states_full, b.total_ms_full, b.states_per_s_full
+        );
+        println!("  stored: {:.1} bytes per state (visited set + parent links)", b.bytes_per_state);
+        println!("  best reduction: {:.1}x on {}", b.best_reduction, b.best_reduction_cell);
+        println!("whole suite as `compare` runs it ({} workers): {:.0} ms", b.workers, b.suite_wall_ms);
+        println!(
+            "random simulation ({} / {}): {} runs, {} steps, {:.0} steps/s",
+            b.sim.scenario, b.sim.design, b.sim.runs, b.sim.steps, b.sim.steps_per_s
+        );
+        if let Some(p) = out {
+            println!("wrote {}", p.display());
+        }
     }
     EXIT_PASS
+}
+
+/// Simulation speed on the seed scenario (or the suite's first).
+fn sim_bench(suite: &[(String, pinlab_model::Program)], designs: &[Design]) -> Sim {
+    let (name, prog) = suite.iter().find(|(n, _)| n.contains("seed/")).unwrap_or(&suite[0]);
+    let d = &designs[0];
+    let cx = Cx { prog, design: d };
+    let init = World::new(prog).expect("the compiler checked the machine can be built");
+    let cfg = SimConfig { seed: 1, runs: 20_000, ..SimConfig::default() };
+    let start = Instant::now();
+    let r = simulate(&cx, &init, &cfg);
+    let ms = start.elapsed().as_secs_f64() * 1e3;
+    Sim {
+        scenario: name.clone(),
+        design: d.name.clone(),
+        runs: r.runs,
+        steps: r.steps,
+        ms: round(ms, 1),
+        steps_per_s: (r.steps as f64 / (ms / 1e3).max(1e-9)).round(),
+    }
 }

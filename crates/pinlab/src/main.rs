@@ -186,16 +186,24 @@ enum Cmd {
         set: Vec<String>,
     },
     /// Measure the explorer on every scenario × design; JSON to stdout or a file.
-    #[command(after_help = "Example:\n  pinlab bench --out bench.json")]
+    #[command(
+        after_help = "Examples:\n  pinlab bench\n  pinlab bench --json > bench.json\n  pinlab bench --designs linux-4.19 --out bench.json"
+    )]
     Bench {
         /// Directory of .litmus files; default: the built-in suite.
         dir: Option<PathBuf>,
         /// Comma-separated design names; default: all.
         #[arg(long, value_delimiter = ',')]
         designs: Vec<String>,
-        /// Write the JSON here instead of stdout.
+        /// Also write the JSON to this file.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Print the JSON instead of the text summary.
+        #[arg(long)]
+        json: bool,
+        /// Workers for the whole-suite run (default: the machine's cores).
+        #[arg(long, short = 'j', value_name = "N")]
+        jobs: Option<usize>,
     },
     /// List the design profiles and their knobs, or explain one.
     Designs { name: Option<String> },
@@ -321,8 +329,12 @@ fn main() -> ExitCode {
         Cmd::Kernel { json, bench, dir, only } => {
             pinlab_kernel::main(&pinlab_kernel::Options { json, bench, dir, only })
         }
-        Cmd::Bench { dir, designs, out } => match designs_named(&designs, &[]) {
-            Ok(ds) => bench::bench(dir.as_deref(), &ds, out.as_deref(), &stop),
+        Cmd::Bench { dir, designs, out, json, jobs } => match designs_named(&designs, &[]) {
+            Ok(ds) => {
+                let workers =
+                    jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+                bench::bench(dir.as_deref(), &ds, out.as_deref(), json, workers, &stop)
+            }
             Err(e) => bad_input(&e),
         },
         Cmd::Compare { dir, designs, format, timings, write_expected, limits } => {

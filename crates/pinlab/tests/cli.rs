@@ -3,6 +3,8 @@
 use std::process::{Command, Output};
 
 const SEED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../litmus/seed/rdma-writeback.litmus");
+/// A small scenario with the seed's verdicts (fails under 4.19, passes under bounce).
+const SMALL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../litmus/dev/dma-short-term-pin.litmus");
 
 fn pinlab(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_pinlab")).args(args).output().expect("pinlab runs")
@@ -62,15 +64,19 @@ fn seed_fails_under_4_19_and_passes_under_bounce_with_json_contract() {
 
 #[test]
 fn same_command_twice_gives_identical_output() {
-    let a = pinlab(&["run", SEED, "--design", "all"]);
-    let b = pinlab(&["run", SEED, "--design", "all"]);
+    // One worker and two: the same bytes (the parallel search merges in
+    // frontier order).
+    let a = pinlab(&["run", SEED, "--design", "all", "-j", "1"]);
+    let b = pinlab(&["run", SEED, "--design", "all", "-j", "2"]);
     assert!(!a.stdout.is_empty());
     assert_eq!(a.stdout, b.stdout, "text output must be byte-identical");
-    let t1 = pinlab(&["trace", SEED, "--design", "linux-4.19"]);
-    let t2 = pinlab(&["trace", SEED, "--design", "linux-4.19"]);
+    let t1 = pinlab(&["trace", SMALL, "--design", "linux-4.19"]);
+    let t2 = pinlab(&["trace", SMALL, "--design", "linux-4.19"]);
     assert_eq!(t1.stdout, t2.stdout);
-    let mut j1: serde_json::Value = serde_json::from_slice(&pinlab(&["run", SEED, "--json"]).stdout).unwrap();
-    let mut j2: serde_json::Value = serde_json::from_slice(&pinlab(&["run", SEED, "--json"]).stdout).unwrap();
+    let mut j1: serde_json::Value =
+        serde_json::from_slice(&pinlab(&["run", SMALL, "--json"]).stdout).unwrap();
+    let mut j2: serde_json::Value =
+        serde_json::from_slice(&pinlab(&["run", SMALL, "--json"]).stdout).unwrap();
     mask_elapsed(&mut j1);
     mask_elapsed(&mut j2);
     assert_eq!(j1, j2);
@@ -150,7 +156,7 @@ fn compare_reproduces_the_expected_matrix_of_the_builtin_suite() {
 fn compare_flags_a_changed_expectation_and_renders_html() {
     let dir = std::env::temp_dir().join(format!("pinlab-cmp-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::copy(SEED, dir.join("seed.litmus")).unwrap();
+    std::fs::copy(SMALL, dir.join("seed.litmus")).unwrap();
     let expected = "[seed.\"linux-4.19\"]\nverdict = \"pass\"\nreason = \"wrong on purpose\"\n\n[seed.bounce]\nverdict = \"pass\"\nreason = \"ok\"\n";
     std::fs::write(dir.join("EXPECTED.toml"), expected).unwrap();
     let d = dir.to_str().unwrap();
@@ -167,4 +173,51 @@ fn compare_flags_a_changed_expectation_and_renders_html() {
     assert!(html.contains("<a href=\"#t-0-0\">") && html.contains("<section id=\"t-0-0\">"));
     assert!(html.contains("folio_mkclean"));
     assert_eq!(html.matches("<tr>").count(), 1 + 1 + 1 + 2, "header, one row, summary header, two designs");
+}
+
+#[test]
+fn shards_merge_into_the_single_run_report() {
+    let dir = std::env::temp_dir().join(format!("pinlab-shards-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut parts = Vec::new();
+    for i in 0..3 {
+        let o = pinlab(&["run", SMALL, "--design", "all", "--shard", &format!("{i}/3"), "--json"]);
+        assert!(matches!(o.status.code(), Some(1 | 3)), "a shard alone is incomplete or failing");
+        let p = dir.join(format!("part{i}.json"));
+        std::fs::write(&p, &o.stdout).unwrap();
+        parts.push(p.display().to_string());
+    }
+    let mut args = vec!["merge", "--json"];
+    args.extend(parts.iter().map(|s| s.as_str()));
+    let merged = pinlab(&args);
+    let whole = pinlab(&["run", SMALL, "--design", "all", "--json"]);
+    assert_eq!(merged.status.code(), whole.status.code());
+    let m: serde_json::Value = serde_json::from_slice(&merged.stdout).unwrap();
+    let w: serde_json::Value = serde_json::from_slice(&whole.stdout).unwrap();
+    assert_eq!(m.as_array().unwrap().len(), 6, "one result per design");
+    for (a, b) in m.as_array().unwrap().iter().zip(w.as_array().unwrap()) {
+        for key in ["design", "verdict", "complete", "conditions", "oracles_fired", "trace"] {
+            assert_eq!(a[key], b[key], "{key} of {}", b["design"]);
+        }
+    }
+    // A missing shard: reported, and the merge is incomplete.
+    let o = pinlab(&["merge", &parts[0], &parts[1]]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("shards missing"));
+    // Not a shard file: exit 2 with the file name.
+    let o = pinlab(&["merge", SMALL]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("dma-short-term-pin.litmus:1:"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn depth_and_time_limits_exit_3_and_say_why() {
+    let o = pinlab(&["run", SEED, "--design", "bounce", "--max-depth", "10"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stdout(&o).contains("INCOMPLETE: --max-depth reached"), "{}", stdout(&o));
+    let o = pinlab(&["run", SEED, "--design", "bounce", "--time", "0s", "--json"]);
+    assert_eq!(o.status.code(), Some(3));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["stopped_by"], "time");
+    assert_eq!(v[0]["verdict"], "unknown");
 }
