@@ -532,7 +532,9 @@ fn explore_with(cx: &Cx, init: &World, cfg: &Config, parallel: bool) -> Report {
     let mut depth = 0u32;
     let mut split_done = false;
     let chunk = CHUNK * cfg.jobs.max(1);
-    let aliases = (cfg.reduction && !cfg.crash_points).then(|| Aliases::new(cx.prog, cx.design));
+    let aliases = (cfg.reduction && !cfg.crash_points)
+        .then(|| Aliases::new(cx.prog, cx.design))
+        .filter(|al| al.may_reduce(cx.prog));
     let por = aliases.as_ref();
 
     'levels: while !frontier.is_empty() {

@@ -100,6 +100,22 @@ fn disk_bit(d: usize) -> u64 {
 }
 
 impl Aliases {
+    /// Whether reduction can ever apply: some operation of one thread is
+    /// independent of some operation of another (assuming devices stay
+    /// confined). If none is, every state's check would fail, and the
+    /// explorer skips it.
+    pub fn may_reduce(&self, prog: &Program) -> bool {
+        let n = prog.threads.len();
+        (0..n).any(|t| {
+            (0..n).any(|u| {
+                u != t
+                    && self.current[t]
+                        .iter()
+                        .any(|(a, _)| self.current[u].iter().any(|(b, _)| !a.conflicts(*b)))
+            })
+        })
+    }
+
     /// The program's alias classes and per-op footprints under `design`.
     pub fn new(prog: &Program, design: &Design) -> Aliases {
         // Union-find over names (0..N) and files (N..N+F).
