@@ -410,7 +410,8 @@ impl Visited {
         match bitstate_log2 {
             None => Visited::Exact(FxHashSet::default()),
             Some(b) => {
-                let b = b.clamp(10, 40);
+                // 2^36 bits is 8 GiB: enough for any space this model has.
+                let b = b.clamp(10, 36);
                 Visited::Bits { bits: vec![0; 1usize << (b - 6)], mask: (1u64 << b) - 1 }
             }
         }

@@ -38,7 +38,7 @@ pub const EXIT_INCOMPLETE: u8 = 3;
 about (memory, page tables, page cache, a checksumming file system, a block device, DMA/RDMA devices, \
 the GUP/pin API), explores every interleaving of a scenario's threads, and says per design whether data \
 can be lost, checksums broken, the kernel hang or BUG, or a device touch freed memory.",
-    after_help = "Examples:\n  pinlab compare                                  # the built-in suite, every design\n  pinlab run litmus/seed/rdma-writeback.litmus    # one scenario, every design\n  pinlab run FILE --design bounce --json\n  pinlab trace litmus/seed/rdma-writeback.litmus --design linux-4.19\n  pinlab designs linux-6.x\n\nExit codes: 0 every expectation holds, 1 one does not, 2 bad input, 3 stopped early (limit or Ctrl-C)."
+    after_help = "Examples:\n  pinlab compare                                  # the built-in suite, every design\n  pinlab run litmus/seed/rdma-writeback.litmus    # one scenario, every design\n  pinlab run FILE --design bounce --json\n  pinlab trace litmus/seed/rdma-writeback.litmus --design linux-4.19\n  pinlab designs linux-6.x\n  pinlab sim litmus/seed/rdma-writeback.litmus --design linux-4.19 --runs 10000\n  pinlab run FILE --shard 0/4 --json > part0.json   # ... then: pinlab merge part*.json\n  pinlab kernel                                   # probes of the running kernel vs the model\n\nExit codes: 0 every expectation holds, 1 one does not, 2 bad input, 3 stopped early (limit or Ctrl-C)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -69,9 +69,9 @@ struct Limits {
     #[arg(long, short = 'j', value_name = "N")]
     jobs: Option<usize>,
     /// SPIN-style supertrace: remember visited states as bits in a 2^N-bit
-    /// table (e.g. 30 = 128 MiB). Finds violations in spaces too big to
+    /// table (e.g. 30 = 128 MiB, at most 36 = 8 GiB). Finds violations in spaces too big to
     /// store, but may skip states: a clean result is reported "incomplete".
-    #[arg(long, value_name = "LOG2_BITS", value_parser = clap::value_parser!(u8).range(10..=40))]
+    #[arg(long, value_name = "LOG2_BITS", value_parser = clap::value_parser!(u8).range(10..=36))]
     bitstate: Option<u8>,
     /// Explore every interleaving, without partial-order reduction (same
     /// verdicts, more states; for checking the reduction).
