@@ -42,7 +42,9 @@ pub fn merge(
     if let Some(bad) = have.iter().find(|&&i| i >= count) {
         return Err(MergeError(format!("shard {bad} is out of range for {count} shards")));
     }
-    let first = &parts.first().ok_or_else(|| MergeError("no shards to merge".into()))?.1;
+    if parts.is_empty() {
+        return Err(MergeError("no shards to merge".into()));
+    }
     if parts.iter().any(|(_, r)| r.conds.len() != kinds.len()) {
         return Err(MergeError("the shards disagree on the number of conditions".into()));
     }
@@ -71,7 +73,11 @@ pub fn merge(
     for (_, r) in parts {
         for (o, s) in &r.fired {
             match fired.iter_mut().find(|(f, _)| f == o) {
-                Some((_, cur)) => *cur = least(Some(cur.clone()), &Some(s.clone())).expect("both present"),
+                Some((_, cur)) => {
+                    if s.canonical_cmp(cur) == Ordering::Less {
+                        *cur = s.clone();
+                    }
+                }
                 None => fired.push((*o, s.clone())),
             }
         }
@@ -90,11 +96,7 @@ pub fn merge(
             false_positives: sum(|r| r.pin_tests.false_positives),
             false_negatives: sum(|r| r.pin_tests.false_negatives),
         },
-        longest_wait_steps: parts
-            .iter()
-            .map(|(_, r)| r.longest_wait_steps)
-            .max()
-            .unwrap_or(first.longest_wait_steps),
+        longest_wait_steps: parts.iter().map(|(_, r)| r.longest_wait_steps).max().unwrap_or(0),
         bounce_bytes_max: parts.iter().map(|(_, r)| r.bounce_bytes_max).max().unwrap_or(0),
         depth: parts.iter().map(|(_, r)| r.depth).max().unwrap_or(0),
         visited_bytes: parts.iter().map(|(_, r)| r.visited_bytes).max().unwrap_or(0),

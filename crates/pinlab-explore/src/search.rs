@@ -553,29 +553,23 @@ fn explore_with(cx: &Cx, init: &World, cfg: &Config, parallel: bool) -> Report {
                 stopped_by = Some(StopReason::Time);
                 break 'levels;
             }
-            let mut batch: Vec<(Item, PathStats, u32)> = Vec::with_capacity(chunk);
+            let mut batch: Vec<Item> = Vec::with_capacity(chunk);
             for (pos, it) in level.by_ref() {
                 if at_split && cfg.shard.is_some_and(|s| pos as u32 % s.count != s.index) {
                     continue;
                 }
-                let (path, node) = (it.path, it.node);
-                batch.push((it, path, node));
+                batch.push(it);
                 if batch.len() == chunk {
                     break;
                 }
             }
+            let expand_item = |f: &mut Fingerprinter, it: Item| {
+                (expand(cx, it.w, cfg.crash_points, por, f), it.path, it.node)
+            };
             let outcomes: Vec<(Outcome, PathStats, u32)> = if parallel {
-                batch
-                    .into_par_iter()
-                    .map_init(Fingerprinter::default, |f, (it, p, n)| {
-                        (expand(cx, it.w, cfg.crash_points, por, f), p, n)
-                    })
-                    .collect()
+                batch.into_par_iter().map_init(Fingerprinter::default, expand_item).collect()
             } else {
-                batch
-                    .into_iter()
-                    .map(|(it, p, n)| (expand(cx, it.w, cfg.crash_points, por, &mut fp), p, n))
-                    .collect()
+                batch.into_iter().map(|it| expand_item(&mut fp, it)).collect()
             };
             for (out, path, node) in outcomes {
                 match out {

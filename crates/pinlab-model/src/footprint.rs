@@ -172,7 +172,7 @@ impl Aliases {
             suffix: Vec::new(),
         };
         for t in prog.all_threads() {
-            let cur: Vec<_> = t.ops.iter().map(|op| Aliases::op_footprint(prog, design, &al, op)).collect();
+            let cur: Vec<_> = t.ops.iter().map(|op| al.op_footprint(prog, design, op)).collect();
             let mut suf = vec![(Footprint::default(), 0u64); cur.len()];
             let mut acc = (Footprint::default(), 0u64);
             for (i, &(fp, dev)) in cur.iter().enumerate().rev() {
@@ -195,9 +195,9 @@ impl Aliases {
     /// What `op` may touch from its current step to its end, assuming the
     /// pin set behind the returned name (a device's) stays confined; the
     /// caller checks that in the current state (`World::device_confined`).
-    fn op_footprint(prog: &Program, design: &Design, al: &Aliases, op: &Op) -> (Footprint, Option<NameId>) {
-        let name = |x: NameId| al.name_bits[x.idx()];
-        let file = |f: crate::ids::FileId| al.file_bits[f.idx()];
+    fn op_footprint(&self, prog: &Program, design: &Design, op: &Op) -> (Footprint, Option<NameId>) {
+        let name = |x: NameId| self.name_bits[x.idx()];
+        let file = |f: crate::ids::FileId| self.file_bits[f.idx()];
         // A CPU-side operation on memory: faults, rmap walks, allocation.
         let cpu = |bits: u64| Footprint::write(bits | ALLOC | PROC);
         let fp = match *op {
@@ -214,7 +214,7 @@ impl Aliases {
                 }
             }
             Op::Unpin { pin, .. } | Op::Dereg { mr: pin, .. } => {
-                if al.any_odp || design.rdma_odp {
+                if self.any_odp || design.rdma_odp {
                     Footprint::ALL
                 } else {
                     Footprint::write(name(pin) | ALLOC | REGISTRY)
@@ -227,10 +227,10 @@ impl Aliases {
             Op::DevWrite { dev, obj, key, .. } | Op::DevRead { dev, obj, key, .. } => {
                 // Only a NIC has MRs: keys, ODP and the MR table are its.
                 let nic = prog.devs[dev.idx()].kind == DevKind::Nic;
-                if nic && (key.is_some() || al.any_odp || design.rdma_odp) {
+                if nic && (key.is_some() || self.any_odp || design.rdma_odp) {
                     Footprint::ALL
                 } else {
-                    let class = al.name_class[obj.idx()];
+                    let class = self.name_class[obj.idx()];
                     let fp = Footprint { r: if nic { REGISTRY | class } else { class }, w: class };
                     return (fp, Some(obj));
                 }

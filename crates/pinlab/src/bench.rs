@@ -8,12 +8,11 @@
 //! reduction on) for the wall time users wait.
 
 use crate::report::{check, Limits};
-use crate::suite::load_suite_pub;
+use crate::suite::{explore_cells, load_suite_pub};
 use crate::{EXIT_BAD_INPUT, EXIT_PASS};
 use pinlab_explore::sim::{simulate, SimConfig};
 use pinlab_model::design::Design;
 use pinlab_model::{Cx, World};
-use rayon::prelude::*;
 use serde::Serialize;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
@@ -120,14 +119,7 @@ pub fn bench(
     }
     // The suite as `compare` runs it.
     let start = Instant::now();
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(workers.max(1)).build();
-    let cells: Vec<(usize, usize)> =
-        (0..suite.len()).flat_map(|s| (0..designs.len()).map(move |d| (s, d))).collect();
-    let run = |&(s, d): &(usize, usize)| check(&suite[s].1, &designs[d], one, stop, false).report.states;
-    let _: u64 = match pool {
-        Ok(p) => p.install(|| cells.par_iter().with_max_len(1).map(run).sum()),
-        Err(_) => cells.iter().map(run).sum(),
-    };
+    explore_cells(&suite, designs, Limits { jobs: workers, ..one }, stop, |_, _, _, _| ());
     let suite_wall_ms = start.elapsed().as_secs_f64() * 1e3;
     let sim = sim_bench(&suite, designs);
 

@@ -304,13 +304,11 @@ fn main() -> ExitCode {
         Cmd::Merge { files, json } => merge::merge_files(&files, json),
         Cmd::Trace { file, design, cond, json, schedule, perfetto, limits } => {
             match designs_named(&[design], &limits.set) {
-                Ok(ds) if ds.len() == 1 => match (schedule, perfetto) {
-                    (s, Some(out)) => {
-                        let lim = limits.get();
-                        sim::trace_perfetto(&file, &ds[0], cond, s.as_deref(), json, lim, &stop, &out)
+                Ok(ds) if ds.len() == 1 => match schedule {
+                    Some(s) => report::replay_schedule(&file, &ds[0], &s, json, perfetto.as_deref()),
+                    None => {
+                        report::trace(&file, &ds[0], cond, json, limits.get(), &stop, perfetto.as_deref())
                     }
-                    (Some(s), None) => report::replay_schedule(&file, &ds[0], &s, json),
-                    (None, None) => report::trace(&file, &ds[0], cond, json, limits.get(), &stop),
                 },
                 Ok(_) => bad_input("trace needs one design, not `all`"),
                 Err(e) => bad_input(&e),

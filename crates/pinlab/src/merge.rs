@@ -2,9 +2,8 @@
 //! (`pinlab run --shard I/N --json`). Verdicts and witnesses come out exactly
 //! as a single run would print them; counts are sums over the shards.
 
-use crate::report::{json_result, load_path, text_report, Outcome, ShardPart};
-use crate::{EXIT_BAD_INPUT, EXIT_FAIL, EXIT_INCOMPLETE, EXIT_PASS};
-use pinlab_explore::Verdict;
+use crate::report::{fold_exit, json_result, load_path, text_report, Outcome, ShardPart};
+use crate::{EXIT_BAD_INPUT, EXIT_PASS};
 use pinlab_model::World;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -84,11 +83,7 @@ pub fn merge_files(files: &[PathBuf], json: bool) -> u8 {
             report,
             init: World::new(&prog).expect("the compiler checked the machine can be built"),
         };
-        match o.report.verdict() {
-            Verdict::Fail => code = code.max(EXIT_FAIL),
-            Verdict::Unknown if code == EXIT_PASS => code = EXIT_INCOMPLETE,
-            _ => {}
-        }
+        code = fold_exit(code, o.report.verdict());
         if json {
             out.push(json_result(&file, &prog, &design, &o));
         } else {

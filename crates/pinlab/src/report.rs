@@ -242,6 +242,16 @@ pub fn text_report(file: &str, prog: &Program, design: &Design, o: &Outcome, tim
     s
 }
 
+/// The exit code after one more result: a failure wins over everything,
+/// an incomplete result over a pass.
+pub fn fold_exit(code: u8, v: Verdict) -> u8 {
+    match v {
+        Verdict::Fail => code.max(EXIT_FAIL),
+        Verdict::Unknown if code == EXIT_PASS => EXIT_INCOMPLETE,
+        _ => code,
+    }
+}
+
 pub fn run(
     files: &[std::path::PathBuf],
     designs: &[Design],
@@ -264,11 +274,7 @@ pub fn run(
         let name = f.display().to_string();
         for d in designs {
             let o = check(&prog, d, limits, stop, progress);
-            match o.report.verdict() {
-                Verdict::Fail => code = code.max(EXIT_FAIL),
-                Verdict::Unknown if code == EXIT_PASS => code = EXIT_INCOMPLETE,
-                _ => {}
-            }
+            code = fold_exit(code, o.report.verdict());
             if json {
                 let mut j = json_result(&name, &prog, d, &o);
                 if let Some(sh) = limits.shard {
@@ -291,6 +297,19 @@ pub fn run(
     code
 }
 
+/// `--perfetto OUT`: write the replayed execution as Chrome trace-event
+/// JSON for the Perfetto UI.
+fn write_perfetto(cx: &Cx, sched: &Schedule, story: &Story, out: Option<&Path>) -> Result<(), u8> {
+    let Some(out) = out else { return Ok(()) };
+    let doc = pinlab_explore::perfetto::render(cx, sched, story);
+    if let Err(e) = std::fs::write(out, serde_json::to_string(&doc).expect("serialisable")) {
+        eprintln!("pinlab: error: cannot write {}: {e}", out.display());
+        return Err(EXIT_BAD_INPUT);
+    }
+    eprintln!("wrote {} (open it in the Perfetto UI or chrome://tracing)", out.display());
+    Ok(())
+}
+
 pub fn trace(
     file: &Path,
     design: &Design,
@@ -298,6 +317,7 @@ pub fn trace(
     json: bool,
     limits: Limits,
     stop: &AtomicBool,
+    perfetto: Option<&Path>,
 ) -> u8 {
     let prog = match load_path(file, json || !std::io::IsTerminal::is_terminal(&std::io::stderr())) {
         Ok(p) => p,
@@ -338,6 +358,9 @@ pub fn trace(
             return EXIT_FAIL;
         }
     };
+    if let Err(c) = write_perfetto(&cx, &sched, &story, perfetto) {
+        return c;
+    }
     if json {
         println!("{}", serde_json::to_string_pretty(&story).expect("serialisable"));
     } else {
@@ -358,7 +381,13 @@ pub fn trace(
 }
 
 /// `pinlab trace FILE --schedule S`: replay one given schedule as a story.
-pub fn replay_schedule(file: &Path, design: &Design, schedule: &str, json: bool) -> u8 {
+pub fn replay_schedule(
+    file: &Path,
+    design: &Design,
+    schedule: &str,
+    json: bool,
+    perfetto: Option<&Path>,
+) -> u8 {
     let prog = match load_path(file, json || !std::io::IsTerminal::is_terminal(&std::io::stderr())) {
         Ok(p) => p,
         Err(c) => return c,
@@ -371,8 +400,12 @@ pub fn replay_schedule(file: &Path, design: &Design, schedule: &str, json: bool)
         }
     };
     let init = World::new(&prog).expect("the compiler checked the machine can be built");
-    match replay(&Cx { prog: &prog, design }, &init, &sched) {
+    let cx = Cx { prog: &prog, design };
+    match replay(&cx, &init, &sched) {
         Ok((story, end)) => {
+            if let Err(c) = write_perfetto(&cx, &sched, &story, perfetto) {
+                return c;
+            }
             if json {
                 println!("{}", serde_json::to_string_pretty(&story).expect("serialisable"));
             } else {

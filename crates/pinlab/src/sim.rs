@@ -2,12 +2,12 @@
 //! printed with the command that replays them; `--replay` replays one run
 //! from its seed or its schedule. Also `pinlab trace --perfetto`.
 
-use crate::report::{self, kind_word, load_path, render_story};
+use crate::report::{kind_word, load_path, render_story};
 use crate::{EXIT_BAD_INPUT, EXIT_FAIL, EXIT_INCOMPLETE, EXIT_PASS};
 use indicatif::{ProgressBar, ProgressStyle};
 use pinlab_explore::minimise::{minimise, Minimised};
 use pinlab_explore::sim::{judge, run_one, End, Outcome, SimFailure};
-use pinlab_explore::{perfetto, replay, simulate, FaultKinds, Schedule, SimConfig, SimReport};
+use pinlab_explore::{replay, simulate, FaultKinds, Schedule, SimConfig, SimReport};
 use pinlab_model::design::Design;
 use pinlab_model::program::{CondKind, Program};
 use pinlab_model::{Cx, World};
@@ -482,94 +482,4 @@ fn replay_one(prog: &Program, design: &Design, what: ReplayWhat, opts: &SimOpts)
     } else {
         EXIT_FAIL
     }
-}
-
-/// `pinlab trace ... --perfetto OUT`: the trace as `trace` prints it, and
-/// the same execution written as Chrome trace-event JSON for the Perfetto UI.
-#[allow(clippy::too_many_arguments)]
-pub fn trace_perfetto(
-    file: &Path,
-    design: &Design,
-    cond: Option<usize>,
-    schedule: Option<&str>,
-    json: bool,
-    limits: report::Limits,
-    stop: &AtomicBool,
-    out: &Path,
-) -> u8 {
-    let plain = json || !std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let prog = match load_path(file, plain) {
-        Ok(p) => p,
-        Err(c) => return c,
-    };
-    let cx = Cx { prog: &prog, design };
-    let (sched, init, header, code) = match schedule {
-        Some(s) => match s.parse::<Schedule>() {
-            Ok(s) => {
-                let init = World::new(&prog).expect("the compiler checked the machine can be built");
-                (s, init, "replay of the given schedule".to_string(), EXIT_PASS)
-            }
-            Err(e) => {
-                eprintln!("pinlab: error: --schedule: {e}");
-                return EXIT_BAD_INPUT;
-            }
-        },
-        None => {
-            let o = report::check(&prog, design, limits, stop, !plain);
-            let r = &o.report;
-            let i = match cond {
-                Some(n) if n >= 1 && n <= prog.conds.len() => n - 1,
-                Some(n) => {
-                    eprintln!(
-                        "pinlab: error: --cond {n}: the scenario has {} condition(s)",
-                        prog.conds.len()
-                    );
-                    return EXIT_BAD_INPUT;
-                }
-                None => match report::first_failing(r) {
-                    Some(i) => i,
-                    None => {
-                        println!(
-                            "{}: every condition holds under {}; nothing to trace",
-                            prog.name, design.name
-                        );
-                        return if r.complete { EXIT_PASS } else { EXIT_INCOMPLETE };
-                    }
-                },
-            };
-            let Some(s) = report::explaining_schedule(&prog, r, i) else {
-                println!("{}: `{}` has no witness execution", prog.name, cond_text(&prog, i));
-                return if r.conds[i].holds { EXIT_PASS } else { EXIT_FAIL };
-            };
-            let holds = r.conds[i].holds;
-            let verb = match (prog.conds[i].kind, holds) {
-                (CondKind::Exists, true) => "is witnessed by this execution",
-                (_, false) => "is violated by this execution",
-                _ => "is illustrated by this execution",
-            };
-            let header = format!("`{}` {verb}", cond_text(&prog, i));
-            (s, o.init, header, if holds { EXIT_PASS } else { EXIT_FAIL })
-        }
-    };
-    let (story, _) = match replay(&cx, &init, &sched) {
-        Ok(x) => x,
-        Err(e) => {
-            eprintln!("pinlab: error: the schedule does not replay: {e}");
-            return EXIT_BAD_INPUT;
-        }
-    };
-    let doc = perfetto::render(&cx, &sched, &story);
-    let text = serde_json::to_string(&doc).expect("serialisable");
-    if let Err(e) = std::fs::write(out, text) {
-        eprintln!("pinlab: error: cannot write {}: {e}", out.display());
-        return EXIT_BAD_INPUT;
-    }
-    if json {
-        println!("{}", serde_json::to_string_pretty(&story).expect("serialisable"));
-    } else {
-        println!("{} under {}: {header} ({} steps)", prog.name, design.name, story.steps.len());
-        print!("{}", render_story(&story));
-    }
-    eprintln!("wrote {} (open it in the Perfetto UI or chrome://tracing)", out.display());
-    code
 }

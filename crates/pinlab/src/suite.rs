@@ -5,7 +5,7 @@
 //! works from anywhere.
 
 use crate::expected::{Cell, Expected};
-use crate::report::{check, json_result, load_path, load_text, JsonResult, Limits};
+use crate::report::{check, json_result, load_path, load_text, JsonResult, Limits, Outcome};
 use crate::{Format, EXIT_BAD_INPUT, EXIT_FAIL, EXIT_INCOMPLETE, EXIT_PASS};
 use include_dir::{include_dir, Dir};
 use pinlab_model::cond::Cond;
@@ -97,6 +97,45 @@ fn failures(prog: &Program, r: &JsonResult) -> Vec<String> {
         .collect()
 }
 
+/// Explore every scenario × design cell (row-major order in the result) on
+/// a pool of `limits.jobs` workers, one cell per worker at a time:
+/// measured, that beats also splitting each cell's levels (the sequential
+/// merge of a level does not shrink). `f` turns a cell's outcome into the
+/// result kept.
+pub fn explore_cells<T: Send>(
+    suite: &[(String, Program)],
+    designs: &[Design],
+    limits: Limits,
+    stop: &AtomicBool,
+    f: impl Fn(&str, &Program, &Design, Outcome) -> T + Sync,
+) -> Vec<T> {
+    let cells: Vec<(usize, usize)> =
+        (0..suite.len()).flat_map(|s| (0..designs.len()).map(move |d| (s, d))).collect();
+    let cell_limits = Limits { jobs: 1, ..limits };
+    let run_cell = |&(s, d): &(usize, usize)| {
+        let (name, prog) = &suite[s];
+        f(name, prog, &designs[d], check(prog, &designs[d], cell_limits, stop, false))
+    };
+    match rayon::ThreadPoolBuilder::new().num_threads(limits.jobs.max(1)).build() {
+        Ok(pool) => pool.install(|| {
+            // Start the likely-biggest cells first so the small ones fill in
+            // around them: crash points multiply a space, then more steps.
+            let cost = |j: usize| {
+                let p = &suite[cells[j].0].1;
+                let steps: usize = p.all_threads().map(|t| t.ops.len()).sum();
+                (p.crash_points || limits.crash_points, p.threads.len(), steps)
+            };
+            let mut order: Vec<usize> = (0..cells.len()).collect();
+            order.sort_by_key(|&j| std::cmp::Reverse(cost(j)));
+            let mut out: Vec<(usize, T)> =
+                order.par_iter().with_max_len(1).map(|&j| (j, run_cell(&cells[j]))).collect();
+            out.sort_by_key(|(j, _)| *j);
+            out.into_iter().map(|(_, r)| r).collect()
+        }),
+        Err(_) => cells.iter().map(run_cell).collect(),
+    }
+}
+
 /// The suite, for other commands (`bench`).
 pub fn load_suite_pub(dir: Option<&Path>) -> Result<Vec<(String, Program)>, u8> {
     load_suite(dir)
@@ -135,36 +174,9 @@ pub fn compare(
         Ok(s) => s,
         Err(c) => return c,
     };
-    let jobs: Vec<(usize, usize)> =
-        (0..suite.len()).flat_map(|s| (0..designs.len()).map(move |d| (s, d))).collect();
-    // One rayon pool runs the cells, each explored on one thread: measured,
-    // that beats also splitting each cell's levels (the sequential merge of
-    // a level does not shrink). Results come back in cell order.
-    let cell_limits = Limits { jobs: 1, ..limits };
-    let run_cell = |&(s, d): &(usize, usize)| {
-        let (name, prog) = &suite[s];
-        let o = check(prog, &designs[d], cell_limits, stop, false);
-        json_result(name, prog, &designs[d], &o)
-    };
-    let results: Vec<JsonResult> =
-        match rayon::ThreadPoolBuilder::new().num_threads(limits.jobs.max(1)).build() {
-            Ok(pool) => pool.install(|| {
-                // Start the likely-biggest cells first so the small ones fill in
-                // around them: crash points multiply a space, then more steps.
-                let mut order: Vec<usize> = (0..jobs.len()).collect();
-                let cost = |j: usize| {
-                    let p = &suite[jobs[j].0].1;
-                    let steps: usize = p.all_threads().map(|t| t.ops.len()).sum();
-                    (p.crash_points || limits.crash_points, p.threads.len(), steps)
-                };
-                order.sort_by_key(|&j| std::cmp::Reverse(cost(j)));
-                let mut out: Vec<(usize, JsonResult)> =
-                    order.par_iter().with_max_len(1).map(|&j| (j, run_cell(&jobs[j]))).collect();
-                out.sort_by_key(|(j, _)| *j);
-                out.into_iter().map(|(_, r)| r).collect()
-            }),
-            Err(_) => jobs.iter().map(run_cell).collect(),
-        };
+    let results = explore_cells(&suite, designs, limits, stop, |name, prog, design, o| {
+        json_result(name, prog, design, &o)
+    });
     let complete = results.iter().all(|r| r.complete);
     let cell = |s: usize, d: usize| &results[s * designs.len() + d];
     match format {
