@@ -430,6 +430,19 @@ impl World {
         self.folio_put(pg.pfn, refs);
     }
 
+    /// Whether stage 0 of unpinning page `page` of `set` waits for the
+    /// folio lock now (`set_page_dirty_lock` on a locked folio).
+    fn unpin_page_blocks(&self, cx: &Cx, set: PinSetId, page: usize, dirty: bool) -> bool {
+        let s = &self.pinsets[set.idx()];
+        let pg = s.pages[page];
+        let gen_ok = self.mem.frames[pg.pfn.idx()].folio.is_some() && self.mem.gen(pg.pfn) == pg.gen;
+        dirty
+            && s.write
+            && gen_ok
+            && cx.design.dirty_unpin == DirtyUnpin::SetPageDirtyLock
+            && self.folio(pg.pfn).flags.has(FolioFlags::LOCKED)
+    }
+
     /// `unpin P [dirty]`, `put P`, and `n.dereg MR` (`ib_dereg_mr`: the NIC
     /// invalidates the MR first, then `ib_umem_release` unpins each page,
     /// dirtying it if the MR was writable).
@@ -471,6 +484,12 @@ impl World {
                     self.bug(crate::oracle::Bug::PinUnderflow);
                     self.fail(t, Errno::EINVAL, None);
                     return Some("unpin of an already released pin (pin count underflow)");
+                }
+                // The first page's step runs in this same step: if it must
+                // wait for the folio lock, nothing may change yet (a blocked
+                // step leaves the world untouched).
+                if !mr && self.unpin_page_blocks(cx, set, 0, dirty) {
+                    return None;
                 }
                 self.pinsets[set.idx()].live = false;
                 self.threads[t.idx()].op = OpState::Unpin { set, page: 0, stage: 0 };
