@@ -51,22 +51,43 @@ pub fn merge(
     let missing = have.len() as u32 != count;
     // A shard stopped by a limit leaves its part unexplored; so does a
     // missing shard.
+    // A shard that stopped because it had decided every condition found a
+    // witness for each: nothing is left open, but the counters are partial.
     let stopped_by = parts
         .iter()
         .filter_map(|(_, r)| r.stopped_by)
-        .find(|s| *s != StopReason::Shard)
-        .or(missing.then_some(StopReason::Shard));
+        .find(|s| !matches!(s, StopReason::Shard | StopReason::Decided))
+        .or(missing.then_some(StopReason::Shard))
+        .or(parts.iter().find_map(|(_, r)| r.stopped_by.filter(|s| *s == StopReason::Decided)));
     let complete = stopped_by.is_none();
     let conds = kinds
         .iter()
         .enumerate()
         .map(|(i, kind)| {
-            let witness = parts.iter().fold(None, |acc, (_, r)| least(acc, &r.conds[i].witness));
+            // A search witness is canonical and wins over the simulation's
+            // (which every shard found alike), as in a single run.
+            let by_search = |r: &Report| {
+                r.conds[i].witness.clone().filter(|_| r.conds[i].by != Some(crate::Method::Simulation))
+            };
+            let witness = parts
+                .iter()
+                .fold(None, |acc, (_, r)| least(acc, &by_search(r)))
+                .or_else(|| parts.iter().fold(None, |acc, (_, r)| least(acc, &r.conds[i].witness)));
             let holds = match kind {
                 CondKind::Exists => witness.is_some(),
                 CondKind::Forbid | CondKind::Always => witness.is_none(),
             };
-            CondResult { holds, decided: complete || witness.is_some(), witness }
+            let decided = complete || witness.is_some();
+            // The method of the shard whose witness won (every shard runs
+            // the same simulation first, so they agree on its witnesses).
+            let by = match &witness {
+                Some(w) => parts
+                    .iter()
+                    .find(|(_, r)| r.conds[i].witness.as_ref() == Some(w))
+                    .and_then(|(_, r)| r.conds[i].by),
+                None => decided.then_some(crate::Method::Search),
+            };
+            CondResult { holds, decided, witness, by }
         })
         .collect();
     let mut fired: Vec<(pinlab_model::oracle::Oracle, Schedule)> = Vec::new();
@@ -102,5 +123,7 @@ pub fn merge(
         visited_bytes: parts.iter().map(|(_, r)| r.visited_bytes).max().unwrap_or(0),
         stopped_by,
         elapsed_ms: parts.iter().map(|(_, r)| r.elapsed_ms).sum(),
+        peak_memory_bytes: parts.iter().map(|(_, r)| r.peak_memory_bytes).max().unwrap_or(0),
+        presim_runs: parts.iter().map(|(_, r)| r.presim_runs).max().unwrap_or(0),
     })
 }

@@ -22,7 +22,26 @@
 //! A final state is one where every thread (and `finally`) has finished, or
 //! where nothing can move although some thread has not finished: then the
 //! `deadlock` oracle fires and the state is final.
+//!
+//! **When to stop** (`Config::until`): by default a search stops as soon as
+//! every condition is decided (see [`crate::decide`]: a fired oracle decides
+//! its `forbid` at once), or at the first violation (`Until::Verdict`), or
+//! only when the space is exhausted (`Until::Exhausted`, for the counters).
+//! Breadth-first order keeps every witness the shortest there is.
+//!
+//! **Memory** is a budget (`Config::max_memory`, see [`crate::budget`]):
+//! reaching it stops the search cleanly, with verdicts undecided. The
+//! depth-first strategy ([`crate::dfs`], SPIN's) holds only the current path
+//! and its siblings instead of a whole breadth-first level, so with
+//! `--bitstate` its memory is the bit table.
+//!
+//! **The visited set** holds 64-bit fingerprints (hash compaction, as SPIN's
+//! `-DHC` and TLC): 9 bytes per bucket, at most 7/8 full. Two distinct
+//! states share a fingerprint with probability about n²/2⁶⁵ over n states
+//! (3·10⁻⁴ at 10⁸ states); the report gives the bound for its n.
 
+use crate::budget::Budget;
+use crate::decide::{hit, settled_hit, Method, PreSim};
 use crate::fingerprint::Fingerprinter;
 use crate::schedule::{Schedule, CRASH};
 use pinlab_model::footprint::{Aliases, Footprint};
@@ -70,6 +89,40 @@ pub struct Config<'a> {
     pub crash_points: bool,
     /// Called with the number of states so far, every `PROGRESS_EVERY` expansions.
     pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
+    /// When the search may stop before the space is exhausted.
+    pub until: Until,
+    /// Seeded random runs before the search (0: none); a condition they hit
+    /// is decided (`Method::Simulation`). Count-based, so deterministic.
+    pub presim_runs: u32,
+    /// Stop when the process's resident memory reaches this many bytes.
+    pub max_memory: Option<u64>,
+    pub strategy: Strategy,
+}
+
+/// When a search may stop before the space is exhausted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Until {
+    /// Explore everything (the counters then cover the whole space).
+    #[default]
+    Exhausted,
+    /// Stop once every condition is decided.
+    Decided,
+    /// Stop once the verdict is known: at the first violation, or when
+    /// every condition is decided.
+    Verdict,
+}
+
+/// The order states are visited in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// Level by level: shortest witnesses, parallel, shardable; holds a
+    /// whole level of worlds.
+    #[default]
+    Bfs,
+    /// Depth first, SPIN's: holds only the current path; witnesses are
+    /// shrunk afterwards (1-minimal, not shortest).
+    Dfs,
 }
 
 /// How many frontier states are expanded between merges, progress calls
@@ -116,8 +169,11 @@ pub struct CondResult {
     pub decided: bool,
     /// For a violated `forbid`: an execution satisfying the condition; for a
     /// violated `always`: one not satisfying it; for a holding `exists`: one
-    /// satisfying it. Shortest possible.
+    /// satisfying it. Shortest possible when found by breadth-first search.
     pub witness: Option<Schedule>,
+    /// What decided it (`None` while undecided).
+    #[serde(default)]
+    pub by: Option<Method>,
 }
 
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -150,6 +206,12 @@ pub struct Report {
     /// Why the search is incomplete, when it is.
     pub stopped_by: Option<StopReason>,
     pub elapsed_ms: f64,
+    /// The most resident memory seen while searching (bytes; 0 if unknown).
+    #[serde(default)]
+    pub peak_memory_bytes: u64,
+    /// Runs of the simulation before the search.
+    #[serde(default)]
+    pub presim_runs: u64,
 }
 
 /// What cut a search short.
@@ -164,9 +226,28 @@ pub enum StopReason {
     Bitstate,
     /// A shard sees only part of the space.
     Shard,
+    /// Every condition (or, with `Until::Verdict`, the verdict) was decided
+    /// before the space was exhausted; the counters cover the part explored.
+    Decided,
+    /// The memory budget (`--max-memory`) was reached.
+    Memory,
 }
 
 impl StopReason {
+    /// A few words, for a matrix cell.
+    pub fn describe_short(self) -> &'static str {
+        match self {
+            StopReason::MaxStates => "max-states",
+            StopReason::MaxDepth => "max-depth",
+            StopReason::Time => "time limit",
+            StopReason::Interrupted => "interrupted",
+            StopReason::Bitstate => "bit-state",
+            StopReason::Shard => "one shard",
+            StopReason::Decided => "decided",
+            StopReason::Memory => "memory budget",
+        }
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             StopReason::MaxStates => "--max-states reached",
@@ -175,6 +256,10 @@ impl StopReason {
             StopReason::Interrupted => "interrupted",
             StopReason::Bitstate => "bit-state hashing (states may have been skipped)",
             StopReason::Shard => "one shard of a split run (merge the shards)",
+            StopReason::Decided => {
+                "stopped once every condition was decided (--exhaustive explores the rest)"
+            }
+            StopReason::Memory => "--max-memory reached (try --strategy dfs, --bitstate, or `pinlab sim`)",
         }
     }
 }
@@ -208,28 +293,59 @@ impl Verdict {
 }
 
 impl Report {
+    /// One rule everywhere: fail if some condition is decided false, pass if
+    /// every condition is decided true, unknown otherwise.
     pub fn verdict(&self) -> Verdict {
         if self.conds.iter().any(|c| !c.holds && c.decided) {
             Verdict::Fail
-        } else if self.complete && self.conds.iter().all(|c| c.holds) {
+        } else if self.conds.iter().all(|c| c.holds && c.decided) {
             Verdict::Pass
         } else {
             Verdict::Unknown
         }
+    }
+
+    /// An upper bound on the probability that hash compaction merged two
+    /// distinct states (n²/2⁶⁵ over the states stored); 0 for bit-state
+    /// runs, which are never reported complete anyway.
+    pub fn omission_bound(&self) -> f64 {
+        let n = self.states as f64;
+        n * n / 2f64.powi(65)
     }
 }
 
 /// What a path to a state carries beyond the state itself (not part of
 /// the fingerprint: the first path to reach a state wins).
 #[derive(Clone, Copy)]
-struct PathStats {
+pub(crate) struct PathStats {
     /// Steps each thread has been blocked for, consecutively.
-    waits: [u16; MAX_THREADS],
-    bounce_bytes: u64,
+    pub waits: [u16; MAX_THREADS],
+    pub bounce_bytes: u64,
+}
+
+impl PathStats {
+    /// The path extended by a step of `t` reaching `next`, where the
+    /// threads in `blocked` tried and could not move.
+    pub(crate) fn after(&self, t: ThreadId, blocked: &[bool; MAX_THREADS], next: &World) -> PathStats {
+        PathStats {
+            waits: std::array::from_fn(|u| {
+                if blocked[u] && u != t.idx() {
+                    self.waits[u].saturating_add(1)
+                } else {
+                    0
+                }
+            }),
+            bounce_bytes: self.bounce_bytes + u64::from(next.stats.bounce_bytes),
+        }
+    }
+
+    pub(crate) fn longest_wait(&self) -> u32 {
+        self.waits.iter().copied().max().unwrap_or(0).into()
+    }
 }
 
 /// Scenario threads plus the `finally` pseudo-thread.
-const MAX_THREADS: usize = pinlab_model::limits::THREADS_MAX + 1;
+pub(crate) const MAX_THREADS: usize = pinlab_model::limits::THREADS_MAX + 1;
 
 /// A state waiting to be expanded.
 struct Item {
@@ -242,14 +358,14 @@ struct Item {
 }
 
 /// One successor: the thread that moved, the world after, its fingerprint.
-struct Succ {
-    t: ThreadId,
-    w: Box<World>,
-    fp: u128,
+pub(crate) struct Succ {
+    pub t: ThreadId,
+    pub w: Box<World>,
+    pub fp: u128,
 }
 
 /// What expanding a state found (computed in parallel, merged in order).
-enum Outcome {
+pub(crate) enum Outcome {
     Moved {
         succs: Vec<Succ>,
         /// Threads whose step was tried and blocked.
@@ -268,17 +384,17 @@ enum Outcome {
 }
 
 /// The power-loss successor of `--crash-points`.
-struct Crash {
-    fp: u128,
-    new_fired: Vec<Oracle>,
+pub(crate) struct Crash {
+    pub fp: u128,
+    pub new_fired: Vec<Oracle>,
     /// Per condition: a `forbid` whose condition holds after the crash.
-    forbid_sat: Vec<bool>,
+    pub forbid_sat: Vec<bool>,
 }
 
 /// Expand one state: step every thread that may run. The last candidate
 /// steps the state itself instead of a clone (a blocked step leaves the
 /// world untouched, so the state is still there if nothing moves).
-fn expand(
+pub(crate) fn expand(
     cx: &Cx,
     w: Box<World>,
     crash_points: bool,
@@ -399,14 +515,14 @@ fn persistent_singleton(cx: &Cx, w: &World, al: &Aliases) -> Option<ThreadId> {
     })
 }
 
-/// The visited set: exact 128-bit fingerprints, or supertrace bits.
-enum Visited {
-    Exact(FxHashSet<u128>),
+/// The visited set: 64-bit fingerprints (hash compaction), or supertrace bits.
+pub(crate) enum Visited {
+    Exact(FxHashSet<u64>),
     Bits { bits: Vec<u64>, mask: u64 },
 }
 
 impl Visited {
-    fn new(bitstate_log2: Option<u8>) -> Visited {
+    pub(crate) fn new(bitstate_log2: Option<u8>) -> Visited {
         match bitstate_log2 {
             None => Visited::Exact(FxHashSet::default()),
             Some(b) => {
@@ -418,9 +534,10 @@ impl Visited {
     }
 
     /// Insert; false if (as far as the set can tell) it was already there.
-    fn insert(&mut self, fp: u128) -> bool {
+    pub(crate) fn insert(&mut self, fp: u128) -> bool {
         match self {
-            Visited::Exact(s) => s.insert(fp),
+            // The low half of a 128-bit xxh3: as good as any 64-bit hash.
+            Visited::Exact(s) => s.insert(fp as u64),
             Visited::Bits { bits, mask } => {
                 // Two independent positions, as SPIN's -DBITSTATE with -k2.
                 let mut new = false;
@@ -435,10 +552,10 @@ impl Visited {
         }
     }
 
-    fn bytes(&self) -> u64 {
+    pub(crate) fn bytes(&self) -> u64 {
         match self {
             // hashbrown: one control byte per bucket beside the entry.
-            Visited::Exact(s) => (s.capacity() as u64 * 8 / 7) * (16 + 1),
+            Visited::Exact(s) => (s.capacity() as u64 * 8 / 7) * (8 + 1),
             Visited::Bits { bits, .. } => bits.len() as u64 * 8,
         }
     }
@@ -488,49 +605,225 @@ fn note_fired(fired: &mut Vec<(Oracle, u32)>, o: Oracle, id: u32) {
     }
 }
 
-/// Explore every interleaving of the program under the design.
+/// What a search found, before witnesses become schedules. `W` names an
+/// execution: a node number (breadth-first) or a schedule (depth-first).
+pub(crate) struct Found<W> {
+    /// Per condition, the execution that hit it (see `crate::decide`).
+    pub hit: Vec<Option<W>>,
+    /// Conditions the simulation before the search already decided (they
+    /// count as decided for stopping; a search hit still replaces their
+    /// witness).
+    pub pre: Vec<bool>,
+    pub fired: Vec<(Oracle, W)>,
+    pub transitions: u64,
+    pub finals: u64,
+    pub pin_tests: PinTestCounts,
+    pub longest_wait_steps: u32,
+    pub bounce_bytes_max: u64,
+    pub depth: u32,
+    pub stopped_by: Option<StopReason>,
+}
+
+impl<W> Found<W> {
+    pub(crate) fn new(cx: &Cx, pre: Vec<bool>) -> Found<W> {
+        Found {
+            hit: (0..cx.prog.conds.len()).map(|_| None).collect(),
+            pre,
+            fired: Vec::new(),
+            transitions: 0,
+            finals: 0,
+            pin_tests: PinTestCounts::default(),
+            longest_wait_steps: 0,
+            bounce_bytes_max: 0,
+            depth: 0,
+            stopped_by: None,
+        }
+    }
+
+    fn decided(&self, i: usize) -> bool {
+        self.pre[i] || self.hit[i].is_some()
+    }
+
+    /// Whether the search may stop now.
+    pub(crate) fn done(&self, cx: &Cx, until: Until) -> bool {
+        let n = self.hit.len();
+        match until {
+            Until::Exhausted => false,
+            Until::Decided => (0..n).all(|i| self.decided(i)),
+            Until::Verdict => {
+                (0..n).all(|i| self.decided(i))
+                    || (0..n).any(|i| self.decided(i) && cx.prog.conds[i].kind != CondKind::Exists)
+            }
+        }
+    }
+
+    /// Count a transition's pin tests.
+    pub(crate) fn count(&mut self, w: &World) {
+        self.transitions += 1;
+        self.pin_tests.consulted += u64::from(w.stats.pin_tests);
+        self.pin_tests.false_positives += u64::from(w.stats.false_positives);
+        self.pin_tests.false_negatives += u64::from(w.stats.false_negatives);
+    }
+}
+
+impl Found<u32> {
+    /// A new state `id` whose fired oracles changed: note each new oracle
+    /// and every condition it settles.
+    fn on_new_fired(&mut self, cx: &Cx, w: &World, before: pinlab_model::oracle::Fired, id: u32) {
+        for o in w.fired().new_since(before) {
+            note_fired(&mut self.fired, o, id);
+        }
+        // Conditions the simulation decided are still tracked: a search
+        // witness, where there is one, is the canonical one and wins.
+        for i in 0..self.hit.len() {
+            if self.hit[i].is_none() && settled_hit(cx, w, i) {
+                keep_min(&mut self.hit[i], id);
+            }
+        }
+    }
+}
+
+/// Explore every interleaving of the program under the design (or, per
+/// `cfg.until`, enough of them to decide).
 pub fn explore(cx: &Cx, init: &World, cfg: &Config) -> Report {
+    let start = Instant::now();
+    let pre = (cfg.presim_runs > 0).then(|| PreSim::run(cx, init, cfg.presim_runs, cfg.crash_points));
+    let pre_hit: Vec<bool> = match &pre {
+        Some(p) => p.hits.iter().map(Option::is_some).collect(),
+        None => vec![false; cx.prog.conds.len()],
+    };
+    let (found, states, visited_bytes, peak) = if cfg.strategy == Strategy::Dfs {
+        crate::dfs::explore(cx, init, cfg, pre_hit)
+    } else {
+        let (f, nodes, vb, peak) = bfs_on_pool(cx, init, cfg, pre_hit);
+        let f = Found {
+            hit: f.hit.iter().map(|h| h.map(|n| nodes.schedule(n))).collect(),
+            fired: f.fired.iter().map(|(o, n)| (*o, nodes.schedule(*n))).collect(),
+            pre: f.pre,
+            transitions: f.transitions,
+            finals: f.finals,
+            pin_tests: f.pin_tests,
+            longest_wait_steps: f.longest_wait_steps,
+            bounce_bytes_max: f.bounce_bytes_max,
+            depth: f.depth,
+            stopped_by: f.stopped_by,
+        };
+        (f, nodes.len(), vb + nodes.len() * 5, peak)
+    };
+    report(cx, init, cfg, found, pre.as_ref(), states, visited_bytes, peak, start)
+}
+
+/// Turn what a search found into the report: witnesses completed into
+/// whole executions, conditions the search left open decided by the
+/// simulation where it hit them.
+#[allow(clippy::too_many_arguments)]
+fn report(
+    cx: &Cx,
+    init: &World,
+    cfg: &Config,
+    mut f: Found<Schedule>,
+    pre: Option<&PreSim>,
+    states: u64,
+    visited_bytes: u64,
+    peak_memory_bytes: u64,
+    start: Instant,
+) -> Report {
+    if f.stopped_by.is_none() && cfg.bitstate_log2.is_some() {
+        f.stopped_by = Some(StopReason::Bitstate);
+    }
+    let complete = f.stopped_by.is_none();
+    let dfs = cfg.strategy == Strategy::Dfs;
+    let conds = cx
+        .prog
+        .conds
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let (witness, by) = match (&f.hit[i], pre) {
+                (Some(s), _) => {
+                    let s = if dfs { crate::dfs::shrink(cx, init, s, i) } else { s.clone() };
+                    (Some(s), Some(Method::Search))
+                }
+                (None, Some(p)) if f.pre[i] => (p.witness(cx, init, i), Some(Method::Simulation)),
+                _ => (None, complete.then_some(Method::Search)),
+            };
+            let holds = match c.kind {
+                CondKind::Forbid | CondKind::Always => witness.is_none(),
+                CondKind::Exists => witness.is_some(),
+            };
+            // A witness decides its condition; its absence decides only a
+            // complete search.
+            let decided = complete || witness.is_some();
+            CondResult { holds, decided, witness, by }
+        })
+        .collect();
+    let mut fired: Vec<(Oracle, Schedule)> = f
+        .fired
+        .iter()
+        .map(|(o, s)| (*o, if dfs { crate::dfs::shrink_fired(cx, init, s, *o) } else { s.clone() }))
+        .collect();
+    if let Some(p) = pre {
+        for (o, _) in &p.fired {
+            if !fired.iter().any(|(g, _)| g == o) {
+                if let Some(s) = p.fired_schedule(cx, init, *o) {
+                    fired.push((*o, s));
+                }
+            }
+        }
+    }
+    fired.sort_by_key(|(o, _)| *o);
+    Report {
+        states,
+        transitions: f.transitions,
+        finals: f.finals,
+        complete,
+        conds,
+        fired,
+        pin_tests: f.pin_tests,
+        longest_wait_steps: f.longest_wait_steps,
+        bounce_bytes_max: f.bounce_bytes_max,
+        depth: f.depth,
+        visited_bytes,
+        stopped_by: f.stopped_by,
+        elapsed_ms: start.elapsed().as_secs_f64() * 1e3,
+        peak_memory_bytes,
+        presim_runs: pre.map_or(0, |p| p.runs),
+    }
+}
+
+fn bfs_on_pool(cx: &Cx, init: &World, cfg: &Config, pre: Vec<bool>) -> (Found<u32>, Nodes, u64, u64) {
     if cfg.jobs <= 1 {
-        return explore_with(cx, init, cfg, false);
+        return bfs(cx, init, cfg, false, pre);
     }
     // Already on a rayon pool (e.g. `compare` running cells in parallel):
     // share its workers, so a big scenario left running alone at the end
     // still gets every core.
     if rayon::current_thread_index().is_some() {
-        return explore_with(cx, init, cfg, true);
+        return bfs(cx, init, cfg, true, pre);
     }
     match rayon::ThreadPoolBuilder::new().num_threads(cfg.jobs).build() {
-        Ok(p) => p.install(|| explore_with(cx, init, cfg, true)),
-        Err(_) => explore_with(cx, init, cfg, false),
+        Ok(p) => p.install(|| bfs(cx, init, cfg, true, pre)),
+        Err(_) => bfs(cx, init, cfg, false, pre),
     }
 }
 
-fn explore_with(cx: &Cx, init: &World, cfg: &Config, parallel: bool) -> Report {
+/// Breadth-first search; returns what it found, its parent links, the
+/// visited set's bytes and the peak resident memory.
+fn bfs(cx: &Cx, init: &World, cfg: &Config, parallel: bool, pre: Vec<bool>) -> (Found<u32>, Nodes, u64, u64) {
     let start = Instant::now();
-    let n_conds = cx.prog.conds.len();
     let mut seen = Visited::new(cfg.bitstate_log2);
+    let mut budget = Budget::new(cfg.max_memory);
     let mut nodes = Nodes::default();
     let mut fp = Fingerprinter::default();
+    let mut found: Found<u32> = Found::new(cx, pre);
     seen.insert(fp.fingerprint(init));
     nodes.push(0, ThreadId(0));
+    found.on_new_fired(cx, init, Default::default(), 0);
     let mut frontier = vec![Item {
         w: Box::new(init.clone()),
         node: 0,
         path: PathStats { waits: [0; MAX_THREADS], bounce_bytes: 0 },
     }];
-    let mut longest_wait_steps = 0u32;
-    let mut bounce_bytes_max = 0u64;
-
-    // Per condition: the smallest node whose final state satisfies it /
-    // violates it.
-    let mut sat: Vec<Option<u32>> = vec![None; n_conds];
-    let mut unsat: Vec<Option<u32>> = vec![None; n_conds];
-    let mut fired: Vec<(Oracle, u32)> = Vec::new();
-    let mut transitions = 0u64;
-    let mut pin_tests = PinTestCounts::default();
-    let mut finals = 0u64;
-    let mut stopped_by: Option<StopReason> = None;
-    let mut depth = 0u32;
     let mut split_done = false;
     let chunk = CHUNK * cfg.jobs.max(1);
     let aliases = (cfg.reduction && !cfg.crash_points)
@@ -539,6 +832,10 @@ fn explore_with(cx: &Cx, init: &World, cfg: &Config, parallel: bool) -> Report {
     let por = aliases.as_ref();
 
     'levels: while !frontier.is_empty() {
+        if found.done(cx, cfg.until) {
+            found.stopped_by = Some(StopReason::Decided);
+            break;
+        }
         let mut next_level: Vec<Item> = Vec::new();
         let at_split =
             !split_done && cfg.shard.is_some_and(|s| frontier.len() >= SPLIT_WIDTH * s.count as usize);
@@ -546,11 +843,15 @@ fn explore_with(cx: &Cx, init: &World, cfg: &Config, parallel: bool) -> Report {
         let mut level = std::mem::take(&mut frontier).into_iter().enumerate().peekable();
         while level.peek().is_some() {
             if cfg.stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
-                stopped_by = Some(StopReason::Interrupted);
+                found.stopped_by = Some(StopReason::Interrupted);
                 break 'levels;
             }
             if cfg.time_limit.is_some_and(|t| start.elapsed() >= t) {
-                stopped_by = Some(StopReason::Time);
+                found.stopped_by = Some(StopReason::Time);
+                break 'levels;
+            }
+            if budget.exceeded(seen.bytes() + nodes.len() * 5) {
+                found.stopped_by = Some(StopReason::Memory);
                 break 'levels;
             }
             let mut batch: Vec<Item> = Vec::with_capacity(chunk);
@@ -573,69 +874,56 @@ fn explore_with(cx: &Cx, init: &World, cfg: &Config, parallel: bool) -> Report {
             };
             for (out, path, node) in outcomes {
                 match out {
-                    Outcome::Final { stuck, sat: s } => {
-                        finals += 1;
-                        bounce_bytes_max = bounce_bytes_max.max(path.bounce_bytes);
+                    Outcome::Final { stuck, sat } => {
+                        found.finals += 1;
+                        found.bounce_bytes_max = found.bounce_bytes_max.max(path.bounce_bytes);
                         if let Some(o) = stuck {
-                            note_fired(&mut fired, o, node);
+                            note_fired(&mut found.fired, o, node);
                         }
-                        for (i, holds) in s.into_iter().enumerate() {
-                            keep_min(if holds { &mut sat[i] } else { &mut unsat[i] }, node);
+                        for (i, v) in sat.into_iter().enumerate() {
+                            if hit(cx.prog.conds[i].kind, v) {
+                                keep_min(&mut found.hit[i], node);
+                            }
                         }
                     }
                     Outcome::Moved { succs, blocked, crash, fired_before } => {
                         for Succ { t, w: next, fp: key } in succs {
-                            transitions += 1;
-                            pin_tests.consulted += u64::from(next.stats.pin_tests);
-                            pin_tests.false_positives += u64::from(next.stats.false_positives);
-                            pin_tests.false_negatives += u64::from(next.stats.false_negatives);
+                            found.count(&next);
                             if !seen.insert(key) {
                                 continue;
                             }
                             // A new state past a limit: the space goes on
                             // beyond what this search will see.
-                            if cfg.max_depth.is_some_and(|d| depth >= d) {
-                                stopped_by.get_or_insert(StopReason::MaxDepth);
+                            if cfg.max_depth.is_some_and(|d| found.depth >= d) {
+                                found.stopped_by.get_or_insert(StopReason::MaxDepth);
                                 continue;
                             }
                             if cfg.max_states.is_some_and(|m| nodes.len() >= m) {
-                                stopped_by.get_or_insert(StopReason::MaxStates);
+                                found.stopped_by.get_or_insert(StopReason::MaxStates);
                                 continue;
                             }
                             let id = nodes.push(node, t);
-                            let waits: [u16; MAX_THREADS] = std::array::from_fn(|u| {
-                                if blocked[u] && u != t.idx() {
-                                    path.waits[u].saturating_add(1)
-                                } else {
-                                    0
-                                }
-                            });
-                            longest_wait_steps =
-                                longest_wait_steps.max(waits.iter().copied().max().unwrap_or(0).into());
-                            for o in next.fired().new_since(fired_before) {
-                                note_fired(&mut fired, o, id);
+                            let path = path.after(t, &blocked, &next);
+                            found.longest_wait_steps = found.longest_wait_steps.max(path.longest_wait());
+                            if next.fired() != fired_before {
+                                found.on_new_fired(cx, &next, fired_before, id);
                             }
-                            let bounce_bytes = path.bounce_bytes + u64::from(next.stats.bounce_bytes);
-                            next_level.push(Item {
-                                w: next,
-                                node: id,
-                                path: PathStats { waits, bounce_bytes },
-                            });
+                            next_level.push(Item { w: next, node: id, path });
                         }
                         if let Some(c) = crash {
                             if !seen.insert(c.fp) {
                             } else if cfg.max_states.is_some_and(|m| nodes.len() >= m) {
-                                stopped_by.get_or_insert(StopReason::MaxStates);
+                                found.stopped_by.get_or_insert(StopReason::MaxStates);
                             } else {
                                 let id = nodes.push(node, CRASH);
-                                transitions += 1;
-                                finals += 1;
+                                found.transitions += 1;
+                                found.finals += 1;
                                 for o in c.new_fired {
-                                    note_fired(&mut fired, o, id);
+                                    note_fired(&mut found.fired, o, id);
                                 }
-                                for (i, holds) in c.forbid_sat.into_iter().enumerate() {
-                                    if holds {
-                                        keep_min(&mut sat[i], id);
+                                for (i, v) in c.forbid_sat.into_iter().enumerate() {
+                                    if v {
+                                        keep_min(&mut found.hit[i], id);
                                     }
                                 }
                             }
@@ -646,52 +934,22 @@ fn explore_with(cx: &Cx, init: &World, cfg: &Config, parallel: bool) -> Report {
             if let Some(p) = cfg.progress {
                 p(nodes.len());
             }
+            // Node numbers grow in (depth, schedule) order, so the first
+            // hit of a condition is its canonical witness: stopping here,
+            // mid-level, loses no shorter one.
+            if found.done(cx, cfg.until) {
+                found.stopped_by = Some(StopReason::Decided);
+                break 'levels;
+            }
         }
         if !next_level.is_empty() {
-            depth += 1;
+            found.depth += 1;
         }
         frontier = next_level;
     }
-    if stopped_by.is_none() {
-        if cfg.bitstate_log2.is_some() {
-            stopped_by = Some(StopReason::Bitstate);
-        } else if split_done && cfg.shard.is_some_and(|s| s.count > 1) {
-            stopped_by = Some(StopReason::Shard);
-        }
+    if found.stopped_by.is_none() && split_done && cfg.shard.is_some_and(|s| s.count > 1) {
+        found.stopped_by = Some(StopReason::Shard);
     }
-    let complete = stopped_by.is_none();
-
-    let conds = cx
-        .prog
-        .conds
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let (holds, witness) = match c.kind {
-                CondKind::Forbid => (sat[i].is_none(), sat[i]),
-                CondKind::Exists => (sat[i].is_some(), sat[i]),
-                CondKind::Always => (unsat[i].is_none(), unsat[i]),
-            };
-            // A witness decides its condition; its absence decides only a
-            // complete search.
-            let decided = complete || witness.is_some();
-            CondResult { holds, decided, witness: witness.map(|n| nodes.schedule(n)) }
-        })
-        .collect();
-    fired.sort_by_key(|(o, _)| *o);
-    Report {
-        states: nodes.len(),
-        transitions,
-        finals,
-        complete,
-        conds,
-        fired: fired.into_iter().map(|(o, n)| (o, nodes.schedule(n))).collect(),
-        pin_tests,
-        longest_wait_steps,
-        bounce_bytes_max,
-        depth,
-        visited_bytes: seen.bytes() + nodes.len() * 5,
-        stopped_by,
-        elapsed_ms: start.elapsed().as_secs_f64() * 1e3,
-    }
+    let vb = seen.bytes();
+    (found, nodes, vb, budget.peak)
 }

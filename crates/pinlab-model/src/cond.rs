@@ -64,6 +64,47 @@ impl Cond {
         }
     }
 
+    /// The value the condition will have in **every** final state reachable
+    /// from `w`, when `w` already decides it; `None` when it may still go
+    /// either way.
+    ///
+    /// Only oracle and `kernel_bug` atoms can be decided early: the model
+    /// only ever sets fired bits (`Fired` is never cleared, a crash keeps
+    /// it), so an atom true now is true in every continuation. Everything
+    /// else (file contents, registers, errors, `torn(F[p])`) is read at the
+    /// final state and may still change. The rule composes through `not`,
+    /// `and` and `or`; `deadlock`/`starvation` are set only on a final
+    /// state, where this agrees with `eval`.
+    pub fn settled(&self, w: &World) -> Option<bool> {
+        match self {
+            Cond::Oracle(o) => w.fired().has(*o).then_some(true),
+            Cond::Bug(b) => w.fired().has_bug(*b).then_some(true),
+            Cond::Not(c) => c.settled(w).map(|v| !v),
+            Cond::And(a, b) => match (a.settled(w), b.settled(w)) {
+                (Some(false), _) | (_, Some(false)) => Some(false),
+                (Some(true), Some(true)) => Some(true),
+                _ => None,
+            },
+            Cond::Or(a, b) => match (a.settled(w), b.settled(w)) {
+                (Some(true), _) | (_, Some(true)) => Some(true),
+                (Some(false), Some(false)) => Some(false),
+                _ => None,
+            },
+            Cond::FileEq { .. } | Cond::Torn { .. } | Cond::RegEq { .. } | Cond::ErrEq { .. } => None,
+        }
+    }
+
+    /// Whether [`Cond::settled`] can ever say anything: the condition reads
+    /// some oracle or `kernel_bug` atom.
+    pub fn may_settle(&self) -> bool {
+        match self {
+            Cond::Oracle(_) | Cond::Bug(_) => true,
+            Cond::Not(c) => c.may_settle(),
+            Cond::And(a, b) | Cond::Or(a, b) => a.may_settle() || b.may_settle(),
+            _ => false,
+        }
+    }
+
     /// Whether the condition mentions the oracle (used to decide which
     /// implicit `forbid` lines a scenario gets).
     pub fn mentions(&self, o: Oracle) -> bool {

@@ -77,14 +77,29 @@ fn round(x: f64, digits: i32) -> f64 {
     (x * p).round() / p
 }
 
+/// Options of `pinlab bench`.
+pub struct BenchOpts {
+    pub json: bool,
+    pub workers: usize,
+    /// Measure the scaling family instead of the suite.
+    pub scale: bool,
+    /// Memory budget of each `--scale` search.
+    pub max_memory: Option<u64>,
+    /// Time limit of each `--scale` search.
+    pub time: Option<std::time::Duration>,
+}
+
 pub fn bench(
     dir: Option<&Path>,
     designs: &[Design],
     out: Option<&Path>,
-    json: bool,
-    workers: usize,
+    o: &BenchOpts,
     stop: &AtomicBool,
 ) -> u8 {
+    if o.scale {
+        return crate::scale::bench_scale(dir, designs, out, o, stop);
+    }
+    let (json, workers) = (o.json, o.workers);
     let suite = match load_suite_pub(dir) {
         Ok(s) => s,
         Err(c) => return c,

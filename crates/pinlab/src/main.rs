@@ -7,10 +7,12 @@ mod expected;
 mod html;
 mod merge;
 mod report;
+mod scale;
 mod sim;
 mod suite;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use pinlab_explore::Strategy;
 use pinlab_model::design::{profile, Design, PROFILES};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -77,6 +79,88 @@ struct Limits {
     /// verdicts, more states; for checking the reduction).
     #[arg(long)]
     no_reduction: bool,
+    /// Explore the whole space even when every condition is decided early
+    /// (for the counters: states, pin tests, longest wait, bounce bytes).
+    #[arg(long, conflicts_with = "first")]
+    exhaustive: bool,
+    /// Stop at the first violation: the verdict is then known, other
+    /// conditions may stay undecided (`?`). The fastest way to a counterexample.
+    #[arg(long)]
+    first: bool,
+    /// Visit states depth-first (SPIN's order: the memory of one path, 3-4x
+    /// faster per state; witnesses shrunk to 1-minimal) or breadth-first
+    /// (shortest witnesses, parallel with -j, shardable). `auto`: bfs for
+    /// `trace` and `--shard`, dfs otherwise.
+    #[arg(long, value_enum, default_value_t = StrategyArg::Auto, value_name = "ORDER")]
+    strategy: StrategyArg,
+    /// Stop cleanly (verdicts undecided, exit 3) when the process's resident
+    /// memory reaches this, e.g. `2G`, `512M` (default: half the machine's memory).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_memory: Option<u64>,
+    /// Seeded random executions tried before the search (0: none); a
+    /// violation they find is decided at once, with a shrunk witness.
+    #[arg(long, default_value_t = DEFAULT_SIM_RUNS, value_name = "N")]
+    sim_runs: u32,
+}
+
+/// Random runs before each search: a few milliseconds, and they decide the
+/// failures of spaces too big to search.
+const DEFAULT_SIM_RUNS: u32 = 64;
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum StrategyArg {
+    Auto,
+    Bfs,
+    Dfs,
+}
+
+/// `2G`, `512M`, `64K` or a number of bytes (binary units).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (num, mult) = match t.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => {
+            let unit = t[i..].to_ascii_uppercase();
+            let m: u64 = match unit.trim_end_matches("IB").trim_end_matches('B') {
+                "" => 1,
+                "K" => 1 << 10,
+                "M" => 1 << 20,
+                "G" => 1 << 30,
+                "T" => 1 << 40,
+                _ => return Err(format!("`{s}`: unknown unit (use K, M, G or T)")),
+            };
+            (&t[..i], m)
+        }
+        None => (t, 1),
+    };
+    let n: f64 = num.trim().parse().map_err(|_| format!("`{s}`: not a size, e.g. 2G or 512M"))?;
+    if !(n.is_finite() && n > 0.0) {
+        return Err(format!("`{s}`: a size must be positive"));
+    }
+    Ok((n * mult as f64) as u64)
+}
+
+/// The most workers `-j` accepts: more than a few per core only adds
+/// threads that wait (and 10,000 of them make the machine unusable).
+pub fn max_jobs() -> usize {
+    cores() * 4
+}
+
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// `-j N`, checked against [`max_jobs`].
+pub fn jobs_or_default(jobs: Option<usize>) -> Result<usize, String> {
+    match jobs {
+        None => Ok(cores()),
+        Some(0) => Err("-j 0: need at least one worker".into()),
+        Some(n) if n > max_jobs() => Err(format!(
+            "-j {n}: at most {} workers (4 per core on this machine's {} core(s))",
+            max_jobs(),
+            cores()
+        )),
+        Some(n) => Ok(n),
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -86,17 +170,33 @@ enum CrashPoints {
 }
 
 impl Limits {
-    fn get(&self) -> report::Limits {
-        report::Limits {
+    /// The limits; `auto` resolves to `auto_strategy`.
+    fn get(&self, auto_strategy: pinlab_explore::Strategy) -> Result<report::Limits, String> {
+        let strategy = match self.strategy {
+            StrategyArg::Auto => auto_strategy,
+            StrategyArg::Bfs => pinlab_explore::Strategy::Bfs,
+            StrategyArg::Dfs => pinlab_explore::Strategy::Dfs,
+        };
+        Ok(report::Limits {
             max_states: self.max_states,
             crash_points: self.crash_points == CrashPoints::All,
             max_depth: self.max_depth,
             time: self.time,
-            jobs: self.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+            jobs: jobs_or_default(self.jobs)?,
             bitstate_log2: self.bitstate,
             shard: None,
             reduction: !self.no_reduction,
-        }
+            until: if self.exhaustive {
+                pinlab_explore::Until::Exhausted
+            } else if self.first {
+                pinlab_explore::Until::Verdict
+            } else {
+                pinlab_explore::Until::Decided
+            },
+            sim_runs: self.sim_runs,
+            max_memory: Some(self.max_memory.unwrap_or_else(pinlab_explore::budget::default_budget_bytes)),
+            strategy,
+        })
     }
 }
 
@@ -204,6 +304,17 @@ enum Cmd {
         /// Workers for the whole-suite run (default: the machine's cores).
         #[arg(long, short = 'j', value_name = "N")]
         jobs: Option<usize>,
+        /// Measure the scaling family (`litmus/scale/`: the seed race over
+        /// 1-4 pages and 1-3 devices) instead: states, time and peak memory
+        /// per size and design, with and without reduction, and the shard overhead.
+        #[arg(long)]
+        scale: bool,
+        /// Memory budget of each `--scale` search (default: 2G).
+        #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+        max_memory: Option<u64>,
+        /// Time limit of each `--scale` search (default: 10s).
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+        time: Option<std::time::Duration>,
     },
     /// List the design profiles and their knobs, or explain one.
     Designs { name: Option<String> },
@@ -294,24 +405,26 @@ fn main() -> ExitCode {
     }
     let code = match cli.cmd {
         Cmd::Run { files, design, json, timings, shard, limits } => {
-            match designs_named(&[design], &limits.set) {
-                Ok(ds) => {
-                    report::run(&files, &ds, json, timings, report::Limits { shard, ..limits.get() }, &stop)
+            let auto = if shard.is_some() { Strategy::Bfs } else { Strategy::Dfs };
+            match (designs_named(&[design], &limits.set), limits.get(auto)) {
+                (Ok(_), Ok(l)) if shard.is_some() && l.strategy == Strategy::Dfs => {
+                    bad_input("--shard splits breadth-first levels: it needs --strategy bfs")
                 }
-                Err(e) => bad_input(&e),
+                (Ok(ds), Ok(l)) => {
+                    report::run(&files, &ds, json, timings, report::Limits { shard, ..l }, &stop)
+                }
+                (Err(e), _) | (_, Err(e)) => bad_input(&e),
             }
         }
         Cmd::Merge { files, json } => merge::merge_files(&files, json),
         Cmd::Trace { file, design, cond, json, schedule, perfetto, limits } => {
-            match designs_named(&[design], &limits.set) {
-                Ok(ds) if ds.len() == 1 => match schedule {
+            match (designs_named(&[design], &limits.set), limits.get(Strategy::Bfs)) {
+                (Ok(ds), Ok(l)) if ds.len() == 1 => match schedule {
                     Some(s) => report::replay_schedule(&file, &ds[0], &s, json, perfetto.as_deref()),
-                    None => {
-                        report::trace(&file, &ds[0], cond, json, limits.get(), &stop, perfetto.as_deref())
-                    }
+                    None => report::trace(&file, &ds[0], cond, json, l, &stop, perfetto.as_deref()),
                 },
-                Ok(_) => bad_input("trace needs one design, not `all`"),
-                Err(e) => bad_input(&e),
+                (Ok(_), Ok(_)) => bad_input("trace needs one design, not `all`"),
+                (Err(e), _) | (_, Err(e)) => bad_input(&e),
             }
         }
         Cmd::Sim { file, design, seed, runs, max_steps, faults, json, replay, set } => {
@@ -327,20 +440,21 @@ fn main() -> ExitCode {
         Cmd::Kernel { json, bench, dir, only } => {
             pinlab_kernel::main(&pinlab_kernel::Options { json, bench, dir, only })
         }
-        Cmd::Bench { dir, designs, out, json, jobs } => match designs_named(&designs, &[]) {
-            Ok(ds) => {
-                let workers =
-                    jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-                bench::bench(dir.as_deref(), &ds, out.as_deref(), json, workers, &stop)
-            }
-            Err(e) => bad_input(&e),
-        },
-        Cmd::Compare { dir, designs, format, timings, write_expected, limits } => {
-            match designs_named(&designs, &limits.set) {
-                Ok(ds) => {
-                    suite::compare(dir.as_deref(), &ds, format, timings, write_expected, limits.get(), &stop)
+        Cmd::Bench { dir, designs, out, json, jobs, scale, max_memory, time } => {
+            match (designs_named(&designs, &[]), jobs_or_default(jobs)) {
+                (Ok(ds), Ok(workers)) => {
+                    let opts = bench::BenchOpts { json, workers, scale, max_memory, time };
+                    bench::bench(dir.as_deref(), &ds, out.as_deref(), &opts, &stop)
                 }
-                Err(e) => bad_input(&e),
+                (Err(e), _) | (_, Err(e)) => bad_input(&e),
+            }
+        }
+        Cmd::Compare { dir, designs, format, timings, write_expected, limits } => {
+            match (designs_named(&designs, &limits.set), limits.get(Strategy::Dfs)) {
+                (Ok(ds), Ok(l)) => {
+                    suite::compare(dir.as_deref(), &ds, format, timings, write_expected, l, &stop)
+                }
+                (Err(e), _) | (_, Err(e)) => bad_input(&e),
             }
         }
     };

@@ -46,6 +46,10 @@ pub struct Limits {
     pub bitstate_log2: Option<u8>,
     pub shard: Option<pinlab_explore::Shard>,
     pub reduction: bool,
+    pub until: pinlab_explore::Until,
+    pub sim_runs: u32,
+    pub max_memory: Option<u64>,
+    pub strategy: pinlab_explore::Strategy,
 }
 
 /// One scenario explored under one design.
@@ -78,6 +82,10 @@ pub fn check(
         crash_points: limits.crash_points || prog.crash_points,
         stop: Some(stop),
         progress: Some(&progress),
+        until: limits.until,
+        presim_runs: limits.sim_runs,
+        max_memory: limits.max_memory,
+        strategy: limits.strategy,
     };
     let report = explore(&cx, &init, &cfg);
     bar.finish_and_clear();
@@ -107,6 +115,10 @@ pub struct JsonCond {
     pub kind: &'static str,
     pub text: String,
     pub holds: bool,
+    /// `holds` is final; false when a limit stopped the search first.
+    pub decided: bool,
+    /// `search` or `simulation`, when decided.
+    pub decided_by: Option<&'static str>,
     pub implicit: bool,
 }
 
@@ -129,6 +141,8 @@ pub struct JsonResult {
     pub longest_wait_steps: u32,
     pub bounce_bytes_max: u64,
     pub elapsed_ms: f64,
+    /// The most resident memory seen while searching.
+    pub peak_memory_bytes: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<Story>,
     /// With `run --shard`: what `pinlab merge` needs.
@@ -175,6 +189,8 @@ pub fn json_result(file: &str, prog: &Program, design: &Design, o: &Outcome) -> 
                 kind: kind_word(c.kind),
                 text: c.text.clone(),
                 holds: res.holds,
+                decided: res.decided,
+                decided_by: res.by.map(|m| m.word()),
                 implicit: c.implicit,
             })
             .collect(),
@@ -186,6 +202,7 @@ pub fn json_result(file: &str, prog: &Program, design: &Design, o: &Outcome) -> 
         longest_wait_steps: r.longest_wait_steps,
         bounce_bytes_max: r.bounce_bytes_max,
         elapsed_ms: (r.elapsed_ms * 1000.0).round() / 1000.0,
+        peak_memory_bytes: r.peak_memory_bytes,
         trace,
         shard: None,
     }
@@ -206,14 +223,18 @@ pub fn text_report(file: &str, prog: &Program, design: &Design, o: &Outcome, tim
     }
     for (i, (c, res)) in prog.conds.iter().zip(&r.conds).enumerate() {
         let cond = format!("{} {}{}", kind_word(c.kind), c.text, if c.implicit { " (implicit)" } else { "" });
-        let status = match (c.kind, res.holds) {
-            (CondKind::Exists, true) => "holds (witnessed)".to_string(),
-            (_, true) if !res.decided => "holds so far".to_string(),
-            (_, true) => "holds".to_string(),
-            (CondKind::Exists, false) if !res.decided => "no witness found so far".to_string(),
-            (CondKind::Exists, false) => "fails: no execution satisfies it".to_string(),
-            (_, false) => {
-                format!("fails: see `pinlab trace {file} --design {} --cond {}`", design.name, i + 1)
+        let by =
+            if res.by == Some(pinlab_explore::Method::Simulation) { " (found by simulation)" } else { "" };
+        let status = match (c.kind, res.holds, res.decided) {
+            (CondKind::Exists, true, _) => format!("holds (witnessed){by}"),
+            (CondKind::Exists, _, false) => {
+                "undecided (no witness found before the search stopped)".to_string()
+            }
+            (_, _, false) => "undecided (no violation found before the search stopped)".to_string(),
+            (_, true, true) => "holds".to_string(),
+            (CondKind::Exists, false, true) => "fails: no execution satisfies it".to_string(),
+            (_, false, true) => {
+                format!("fails{by}: see `pinlab trace {file} --design {} --cond {}`", design.name, i + 1)
             }
         };
         s += &format!("  {cond:<34} {status}\n");
@@ -232,8 +253,15 @@ pub fn text_report(file: &str, prog: &Program, design: &Design, o: &Outcome, tim
         r.longest_wait_steps, r.bounce_bytes_max
     );
     s += &format!("  states {}  transitions {}  final states {}\n", r.states, r.transitions, r.finals);
-    if let Some(why) = r.stopped_by {
-        s += &format!("  INCOMPLETE: {}; verdicts cover the part explored\n", why.describe());
+    match r.stopped_by {
+        Some(pinlab_explore::StopReason::Decided) if r.conds.iter().all(|c| c.decided) => {
+            s += "  stopped early: every condition was decided; the counters cover the part explored (--exhaustive for all)\n"
+        }
+        Some(pinlab_explore::StopReason::Decided) => {
+            s += "  stopped at the first violation (--first): the verdict is decided, the conditions marked undecided are not\n"
+        }
+        Some(why) => s += &format!("  INCOMPLETE: {}; undecided conditions are marked so\n", why.describe()),
+        None => {}
     }
     if timings {
         let rate = r.states as f64 / (r.elapsed_ms / 1e3).max(1e-9);
@@ -242,13 +270,31 @@ pub fn text_report(file: &str, prog: &Program, design: &Design, o: &Outcome, tim
     s
 }
 
-/// The exit code after one more result: a failure wins over everything,
-/// an incomplete result over a pass.
+/// The exit code after one more result, the same whatever the order: bad
+/// input wins, then a failure, then an undecided result, then a pass.
 pub fn fold_exit(code: u8, v: Verdict) -> u8 {
-    match v {
-        Verdict::Fail => code.max(EXIT_FAIL),
-        Verdict::Unknown if code == EXIT_PASS => EXIT_INCOMPLETE,
-        _ => code,
+    worse_exit(
+        code,
+        match v {
+            Verdict::Fail => EXIT_FAIL,
+            Verdict::Unknown => EXIT_INCOMPLETE,
+            Verdict::Pass => EXIT_PASS,
+        },
+    )
+}
+
+/// The more serious of two exit codes (see [`fold_exit`]).
+pub fn worse_exit(a: u8, b: u8) -> u8 {
+    let rank = |c: u8| match c {
+        EXIT_BAD_INPUT => 3,
+        EXIT_FAIL => 2,
+        EXIT_INCOMPLETE => 1,
+        _ => 0,
+    };
+    if rank(b) > rank(a) {
+        b
+    } else {
+        a
     }
 }
 
@@ -267,7 +313,7 @@ pub fn run(
         let prog = match load_path(f, json || !std::io::IsTerminal::is_terminal(&std::io::stderr())) {
             Ok(p) => p,
             Err(c) => {
-                code = code.max(c);
+                code = worse_exit(code, c);
                 continue;
             }
         };

@@ -27,6 +27,9 @@ fn load_suite(dir: Option<&Path>) -> Result<Vec<(String, Program)>, u8> {
         None => {
             let mut files = Vec::new();
             collect_builtin(&BUILTIN, &mut files);
+            // The scaling family is for `bench --scale`: its big members
+            // would take minutes each.
+            files.retain(|(p, _)| !p.starts_with(SCALE_DIR));
             files.sort_by(|a, b| a.0.cmp(&b.0));
             for (path, text) in files {
                 match load_text(&format!("<builtin>/litmus/{path}"), &text, plain) {
@@ -61,6 +64,43 @@ fn load_suite(dir: Option<&Path>) -> Result<Vec<(String, Program)>, u8> {
     Ok(out)
 }
 
+/// The scaling family's folder in the suite.
+pub const SCALE_DIR: &str = "scale";
+
+/// The scaling family (name, text), from DIR or the built-in `litmus/scale/`,
+/// smallest first.
+pub fn load_scale(dir: Option<&Path>) -> Result<Vec<(String, String)>, u8> {
+    let mut files = Vec::new();
+    match dir {
+        None => {
+            collect_builtin(&BUILTIN, &mut files);
+            files.retain(|(p, _)| p.starts_with(SCALE_DIR));
+        }
+        Some(d) => {
+            let mut paths = Vec::new();
+            collect_fs(d, &mut paths).map_err(|e| {
+                eprintln!("pinlab: error: cannot read {}: {e}", d.display());
+                EXIT_BAD_INPUT
+            })?;
+            for p in paths {
+                match std::fs::read_to_string(&p) {
+                    Ok(t) => files.push((p.display().to_string(), t)),
+                    Err(e) => {
+                        eprintln!("pinlab: error: cannot read {}: {e}", p.display());
+                        return Err(EXIT_BAD_INPUT);
+                    }
+                }
+            }
+        }
+    }
+    if files.is_empty() {
+        eprintln!("pinlab: error: no scaling scenarios found");
+        return Err(EXIT_BAD_INPUT);
+    }
+    files.sort();
+    Ok(files.into_iter().map(|(p, t)| (p.trim_end_matches(".litmus").to_string(), t)).collect())
+}
+
 fn collect_builtin(d: &Dir<'static>, out: &mut Vec<(String, String)>) {
     for f in d.files() {
         if f.path().extension().is_some_and(|e| e == "litmus") {
@@ -84,12 +124,12 @@ fn collect_fs(d: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// What a cell shows: the conditions that failed, oracles by name.
+/// What a cell shows: the conditions decided violated, oracles by name.
 fn failures(prog: &Program, r: &JsonResult) -> Vec<String> {
     prog.conds
         .iter()
         .zip(&r.conditions)
-        .filter(|(_, c)| !c.holds)
+        .filter(|(_, c)| c.decided && !c.holds)
         .map(|(c, _)| match (&c.kind, &c.cond) {
             (CondKind::Forbid, Cond::Oracle(o)) => o.name().to_string(),
             _ => format!("{} {}", crate::report::kind_word(c.kind), c.text),
@@ -141,14 +181,17 @@ pub fn load_suite_pub(dir: Option<&Path>) -> Result<Vec<(String, Program)>, u8> 
     load_suite(dir)
 }
 
-/// `✓`, or `✗` and the failing conditions, as a matrix cell shows it.
+/// `✓`, `✗` and the violated conditions, or `?`, as a matrix cell shows
+/// it; undecided conditions beside a violation are counted.
 fn cell_text(prog: &Program, r: &JsonResult) -> String {
     let f = failures(prog, r);
-    let mut t = if f.is_empty() { "✓".to_string() } else { format!("✗ {}", f.join(", ")) };
-    if !r.complete {
-        t.push_str(" (incomplete)");
+    let open = r.conditions.iter().filter(|c| !c.decided).count();
+    match r.verdict {
+        "pass" => "✓".to_string(),
+        "fail" if open == 0 => format!("✗ {}", f.join(", ")),
+        "fail" => format!("✗ {} (+{open} undecided)", f.join(", ")),
+        _ => format!("? {}", r.stopped_by.map_or("undecided", |s| s.describe_short())),
     }
-    t
 }
 
 /// The expectations of the suite being compared, if it has any.
@@ -177,7 +220,8 @@ pub fn compare(
     let results = explore_cells(&suite, designs, limits, stop, |name, prog, design, o| {
         json_result(name, prog, design, &o)
     });
-    let complete = results.iter().all(|r| r.complete);
+    // Undecided cells (a limit stopped them before anything was violated).
+    let complete = results.iter().all(|r| r.verdict != "unknown");
     let cell = |s: usize, d: usize| &results[s * designs.len() + d];
     match format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&results).expect("serialisable")),
@@ -242,12 +286,15 @@ pub fn compare(
             for r in &rows {
                 println!("{}", line(r, tty));
             }
-            let pass: usize = results.iter().filter(|r| r.verdict == "pass").count();
+            let count = |v: &str| results.iter().filter(|r| r.verdict == v).count();
+            let unknown = count("unknown");
             println!(
-                "\n{} scenario(s) × {} design(s): {pass} cell(s) pass, {} fail",
+                "\n{} scenario(s) × {} design(s): {} cell(s) pass, {} fail{}",
                 suite.len(),
                 designs.len(),
-                results.len() - pass
+                count("pass"),
+                count("fail"),
+                if unknown > 0 { format!(", {unknown} undecided") } else { String::new() }
             );
             if timings {
                 let states: u64 = results.iter().map(|r| r.states).sum();

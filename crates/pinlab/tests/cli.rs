@@ -15,11 +15,15 @@ fn stdout(o: &Output) -> String {
 }
 
 /// Mask the one field that is allowed to differ between runs.
+/// Blank the measurements (wall time, resident memory): everything else
+/// in a report is deterministic.
 fn mask_elapsed(v: &mut serde_json::Value) {
     match v {
         serde_json::Value::Object(m) => {
-            if m.contains_key("elapsed_ms") {
-                m.insert("elapsed_ms".into(), 0.into());
+            for key in ["elapsed_ms", "peak_memory_bytes"] {
+                if m.contains_key(key) {
+                    m.insert(key.into(), 0.into());
+                }
             }
             m.values_mut().for_each(mask_elapsed);
         }
@@ -181,7 +185,16 @@ fn shards_merge_into_the_single_run_report() {
     std::fs::create_dir_all(&dir).unwrap();
     let mut parts = Vec::new();
     for i in 0..3 {
-        let o = pinlab(&["run", SMALL, "--design", "all", "--shard", &format!("{i}/3"), "--json"]);
+        let o = pinlab(&[
+            "run",
+            SMALL,
+            "--design",
+            "all",
+            "--shard",
+            &format!("{i}/3"),
+            "--json",
+            "--exhaustive",
+        ]);
         assert!(matches!(o.status.code(), Some(1 | 3)), "a shard alone is incomplete or failing");
         let p = dir.join(format!("part{i}.json"));
         std::fs::write(&p, &o.stdout).unwrap();
@@ -190,7 +203,9 @@ fn shards_merge_into_the_single_run_report() {
     let mut args = vec!["merge", "--json"];
     args.extend(parts.iter().map(|s| s.as_str()));
     let merged = pinlab(&args);
-    let whole = pinlab(&["run", SMALL, "--design", "all", "--json"]);
+    // Shards split breadth-first levels: the single run to compare with is
+    // breadth-first and exhaustive too.
+    let whole = pinlab(&["run", SMALL, "--design", "all", "--json", "--strategy", "bfs", "--exhaustive"]);
     assert_eq!(merged.status.code(), whole.status.code());
     let m: serde_json::Value = serde_json::from_slice(&merged.stdout).unwrap();
     let w: serde_json::Value = serde_json::from_slice(&whole.stdout).unwrap();

@@ -1,0 +1,179 @@
+//! Early decisions, depth-first search and the memory budget agree with the
+//! plain exhaustive search.
+//!
+//! For every scenario of the suite (the scaling family aside) under every
+//! design: stopping once every condition is decided, stopping at the first
+//! violation, deciding by the simulation before the search, and searching
+//! depth-first all give the verdicts of the exhaustive breadth-first search,
+//! and every witness they report replays and decides its condition. No
+//! report, however cut short, calls a forbid whose oracle fired "holds".
+
+use pinlab_explore::budget::resident_bytes;
+use pinlab_explore::{
+    explore, judge, Config, Method, Report, Schedule, StopReason, Strategy, Until, Verdict,
+};
+use pinlab_litmus::{load, Source};
+use pinlab_model::cond::Cond;
+use pinlab_model::design::PROFILES;
+use pinlab_model::program::CondKind;
+use pinlab_model::{Cx, Design, Program, World};
+use std::path::{Path, PathBuf};
+
+fn litmus_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            litmus_files(&p, out);
+        } else if p.extension().is_some_and(|e| e == "litmus") {
+            out.push(p);
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../litmus")
+}
+
+fn load_file(f: &Path) -> Program {
+    let name = f.display().to_string();
+    let text = std::fs::read_to_string(f).unwrap();
+    load(&Source::new(&name, text.as_str())).unwrap_or_else(|d| panic!("{name}: {}", d.to_plain()))
+}
+
+/// The suite as `compare` runs it: everything but `scale/`.
+fn suite() -> Vec<(String, Program)> {
+    let mut files = Vec::new();
+    litmus_files(&root(), &mut files);
+    files.retain(|f| !f.strip_prefix(root()).unwrap().starts_with("scale"));
+    assert!(files.len() >= 40, "the suite is there");
+    files.iter().map(|f| (f.strip_prefix(root()).unwrap().display().to_string(), load_file(f))).collect()
+}
+
+fn designs() -> Vec<Design> {
+    PROFILES.iter().map(|p| p.design()).collect()
+}
+
+fn run(prog: &Program, d: &Design, cfg: &Config) -> Report {
+    explore(&Cx { prog, design: d }, &World::new(prog).unwrap(), cfg)
+}
+
+/// A witness of condition `i` replays and, completed deterministically,
+/// decides the condition (satisfies a forbid/exists, violates an always).
+fn check_witness(what: &str, prog: &Program, d: &Design, i: usize, w: &Schedule) {
+    let cx = Cx { prog, design: d };
+    let (o, _) = judge(&cx, &World::new(prog).unwrap(), w, 10_000)
+        .unwrap_or_else(|e| panic!("{what}: witness {w} does not replay: {e}"));
+    let want = prog.conds[i].kind != CondKind::Always;
+    assert_eq!(o.evals[i], Some(want), "{what}: witness {w} does not decide `{}`", prog.conds[i].text);
+}
+
+/// Every condition decided, each as in `full`, with witnesses that replay.
+fn same_as_full(what: &str, prog: &Program, d: &Design, full: &Report, r: &Report) {
+    assert_eq!(r.verdict(), full.verdict(), "{what}: verdict");
+    for (i, (a, b)) in r.conds.iter().zip(&full.conds).enumerate() {
+        assert!(a.decided, "{what}: `{}` left undecided", prog.conds[i].text);
+        assert_eq!(a.holds, b.holds, "{what}: `{}`", prog.conds[i].text);
+        if let Some(w) = &a.witness {
+            check_witness(what, prog, d, i, w);
+        }
+    }
+}
+
+#[test]
+fn early_decisions_and_depth_first_search_keep_every_verdict() {
+    let mut early_states = 0u64;
+    let mut full_states = 0u64;
+    let mut by_sim = 0usize;
+    let mut stopped_early = 0usize;
+    for (name, prog) in suite() {
+        for d in designs() {
+            let full = run(&prog, &d, &Config::default());
+            assert!(full.complete, "{name} under {}: the plain search finishes", d.name);
+            let early =
+                run(&prog, &d, &Config { until: Until::Decided, presim_runs: 64, ..Config::default() });
+            same_as_full(&format!("{name} under {} (early)", d.name), &prog, &d, &full, &early);
+            let dfs = Config { until: Until::Decided, strategy: Strategy::Dfs, ..Config::default() };
+            same_as_full(&format!("{name} under {} (dfs)", d.name), &prog, &d, &full, &run(&prog, &d, &dfs));
+            let dfs_all = run(&prog, &d, &Config { strategy: Strategy::Dfs, ..Config::default() });
+            assert_eq!(dfs_all.states, full.states, "{name} under {}: dfs visits the same states", d.name);
+            assert_eq!(dfs_all.fired.len(), full.fired.len(), "{name} under {}: fired oracles", d.name);
+            // At the first violation, the verdict is known; whatever else
+            // is decided agrees with the full search.
+            let first =
+                run(&prog, &d, &Config { until: Until::Verdict, presim_runs: 64, ..Config::default() });
+            assert_eq!(first.verdict(), full.verdict(), "{name} under {} (first): verdict", d.name);
+            for (i, (a, b)) in first.conds.iter().zip(&full.conds).enumerate() {
+                if a.decided {
+                    assert_eq!(a.holds, b.holds, "{name} under {} (first): `{}`", d.name, prog.conds[i].text);
+                }
+            }
+            early_states += first.states;
+            full_states += full.states;
+            by_sim += first.conds.iter().filter(|c| c.by == Some(Method::Simulation)).count();
+            stopped_early += usize::from(first.stopped_by == Some(StopReason::Decided));
+        }
+    }
+    // Where the full search is needed anyway (an implicit forbid holds), a
+    // search witness replaces the simulation's; at the first violation the
+    // simulation often decides alone.
+    assert!(early_states < full_states, "stopping at the first violation saves states");
+    assert!(by_sim > 0, "the simulation decides some condition somewhere in the suite");
+    assert!(stopped_early > 0, "some cell stops before exhausting its space");
+}
+
+/// Under any limit, a forbid whose oracle fired is decided violated, and
+/// nothing undecided is called holding or failing by the verdict.
+#[test]
+fn a_fired_oracle_is_never_beside_a_holding_forbid() {
+    for (name, prog) in suite() {
+        for d in designs() {
+            for (max_states, strategy) in [(20, Strategy::Bfs), (300, Strategy::Bfs), (300, Strategy::Dfs)] {
+                let cfg = Config { max_states: Some(max_states), strategy, ..Config::default() };
+                let r = run(&prog, &d, &cfg);
+                for (c, res) in prog.conds.iter().zip(&r.conds) {
+                    if let (CondKind::Forbid, Cond::Oracle(o)) = (c.kind, &c.cond) {
+                        if r.fired.iter().any(|(f, _)| f == o) {
+                            assert!(
+                                !res.holds && res.decided,
+                                "{name} under {} ({max_states} states, {strategy:?}): {} fired but `forbid {}` is not violated",
+                                d.name,
+                                o.name(),
+                                c.text
+                            );
+                        }
+                    }
+                    assert!(
+                        res.decided || r.verdict() != Verdict::Pass,
+                        "{name}: pass with an undecided condition"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A scenario far too big for its budget stops cleanly, undecided, and
+/// reports the reason; the same scenario's failure is still decided by
+/// the simulation before the search.
+#[test]
+fn the_memory_budget_stops_an_exploding_search_cleanly() {
+    let prog = load_file(&root().join("scale/seed-p3-d2.litmus"));
+    let Some(now) = resident_bytes() else { return };
+    let budget = now + (48 << 20);
+    let bounce = PROFILES.iter().find(|p| p.name == "bounce").unwrap().design();
+    let cfg = Config { max_memory: Some(budget), until: Until::Decided, ..Config::default() };
+    let r = run(&prog, &bounce, &cfg);
+    assert_eq!(r.stopped_by, Some(StopReason::Memory));
+    assert_eq!(r.verdict(), Verdict::Unknown, "nothing is violated under bounce, nothing decided holding");
+    assert!(r.conds.iter().filter(|c| !c.holds || !c.decided).count() > 0);
+    assert!(r.peak_memory_bytes >= budget, "the budget was reached: {} < {budget}", r.peak_memory_bytes);
+
+    let old = PROFILES.iter().find(|p| p.name == "linux-4.19").unwrap().design();
+    let cfg = Config { max_memory: Some(resident_bytes().unwrap() + (48 << 20)), presim_runs: 64, ..cfg };
+    let r = run(&prog, &old, &cfg);
+    assert_eq!(r.verdict(), Verdict::Fail, "the simulation decides the checksum error");
+    let i = prog.conds.iter().position(|c| c.text == "checksum_error").unwrap();
+    assert!(r.conds[i].decided && !r.conds[i].holds);
+    check_witness("seed-p3-d2 under linux-4.19", &prog, &old, i, r.conds[i].witness.as_ref().unwrap());
+}
