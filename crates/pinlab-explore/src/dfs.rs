@@ -138,7 +138,8 @@ pub(crate) fn explore(
             // A final state: no frame was pushed for it.
             trail.pop();
         }
-        if found.done(cx, cfg.until) {
+        // Only a new hit can complete the decisions.
+        if std::mem::take(&mut found.fresh) && found.done(cx, cfg.until) {
             found.stopped_by = Some(StopReason::Decided);
             break;
         }
@@ -154,6 +155,7 @@ fn on_new_fired(cx: &Cx, found: &mut Found<Schedule>, w: &World, before: Fired, 
     for i in 0..found.hit.len() {
         if found.hit[i].is_none() && settled_hit(cx, w, i) {
             found.hit[i] = Some(Schedule(trail.to_vec()));
+            found.fresh = true;
         }
     }
 }
@@ -184,6 +186,7 @@ fn visit(
             for (i, v) in sat.into_iter().enumerate() {
                 if found.hit[i].is_none() && hit(cx.prog.conds[i].kind, v) {
                     found.hit[i] = Some(Schedule(trail.to_vec()));
+                    found.fresh = true;
                 }
             }
             false
@@ -202,6 +205,7 @@ fn visit(
                     for (i, v) in c.forbid_sat.into_iter().enumerate() {
                         if v && found.hit[i].is_none() {
                             found.hit[i] = Some(Schedule(at.clone()));
+                            found.fresh = true;
                         }
                     }
                 }

@@ -622,6 +622,9 @@ pub(crate) struct Found<W> {
     pub bounce_bytes_max: u64,
     pub depth: u32,
     pub stopped_by: Option<StopReason>,
+    /// A hit was recorded since the last look (depth-first search checks
+    /// `done` only then).
+    pub fresh: bool,
 }
 
 impl<W> Found<W> {
@@ -637,6 +640,7 @@ impl<W> Found<W> {
             bounce_bytes_max: 0,
             depth: 0,
             stopped_by: None,
+            fresh: false,
         }
     }
 
@@ -707,6 +711,7 @@ pub fn explore(cx: &Cx, init: &World, cfg: &Config) -> Report {
             bounce_bytes_max: f.bounce_bytes_max,
             depth: f.depth,
             stopped_by: f.stopped_by,
+            fresh: false,
         };
         (f, nodes.len(), vb + nodes.len() * 5, peak)
     };

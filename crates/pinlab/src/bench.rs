@@ -3,13 +3,16 @@
 //! simulation speed. JSON for tracking speed across commits (never used in
 //! tests as an assertion), or a short text summary.
 //!
-//! Every cell is explored on one thread so states per second are per core;
-//! the suite is then run once more the way `compare` runs it (all cores,
-//! reduction on) for the wall time users wait.
+//! Every cell is explored exhaustively on one thread so states per second
+//! are per core: depth-first (the default strategy) with and without
+//! reduction, and breadth-first for comparison. The suite is then run once
+//! more the way `compare` runs it (all cores, deciding early) for the wall
+//! time users wait.
 
 use crate::report::{check, Limits};
 use crate::suite::{explore_cells, load_suite_pub};
 use crate::{EXIT_BAD_INPUT, EXIT_PASS};
+use pinlab_explore::{Strategy, Until};
 use pinlab_explore::sim::{simulate, SimConfig};
 use pinlab_model::design::Design;
 use pinlab_model::{Cx, World};
@@ -38,6 +41,8 @@ struct Row {
     states_per_s_full: f64,
     /// `states_full / states`.
     reduction: f64,
+    /// Breadth-first, with reduction (the same states).
+    ms_bfs: f64,
 }
 
 #[derive(Serialize)]
@@ -60,6 +65,9 @@ struct Bench {
     total_states_full: u64,
     total_ms_full: f64,
     states_per_s_full: f64,
+    /// Breadth-first, with reduction, over all cells.
+    total_ms_bfs: f64,
+    states_per_s_bfs: f64,
     /// Over all cells: stored bytes / stored states.
     bytes_per_state: f64,
     /// The largest per-cell reduction and the scenario it was seen on.
@@ -104,14 +112,16 @@ pub fn bench(
         Ok(s) => s,
         Err(c) => return c,
     };
-    let one = Limits { jobs: 1, reduction: true, ..Limits::default() };
+    let one = Limits { jobs: 1, reduction: true, strategy: Strategy::Dfs, ..Limits::default() };
     let full = Limits { reduction: false, ..one };
+    let bfs = Limits { strategy: Strategy::Bfs, ..one };
     let mut rows = Vec::new();
     let mut stored_bytes = 0u64;
     for (name, prog) in &suite {
         for d in designs {
             let r = check(prog, d, one, stop, false).report;
             let f = check(prog, d, full, stop, false).report;
+            let b = check(prog, d, bfs, stop, false).report;
             stored_bytes += r.visited_bytes;
             let secs = (r.elapsed_ms / 1e3).max(1e-9);
             let secs_full = (f.elapsed_ms / 1e3).max(1e-9);
@@ -129,12 +139,15 @@ pub fn bench(
                 ms_full: round(f.elapsed_ms, 3),
                 states_per_s_full: (f.states as f64 / secs_full).round(),
                 reduction: round(f.states as f64 / r.states.max(1) as f64, 2),
+                ms_bfs: round(b.elapsed_ms, 3),
             });
         }
     }
     // The suite as `compare` runs it.
     let start = Instant::now();
-    explore_cells(&suite, designs, Limits { jobs: workers, ..one }, stop, |_, _, _, _| ());
+    let as_compare =
+        Limits { jobs: workers, until: Until::Decided, sim_runs: crate::DEFAULT_SIM_RUNS, ..one };
+    explore_cells(&suite, designs, as_compare, stop, |_, _, _, _| ());
     let suite_wall_ms = start.elapsed().as_secs_f64() * 1e3;
     let sim = sim_bench(&suite, designs);
 
@@ -142,6 +155,7 @@ pub fn bench(
     let total_ms: f64 = rows.iter().map(|r| r.ms).sum();
     let total_states_full: u64 = rows.iter().map(|r| r.states_full).sum();
     let total_ms_full: f64 = rows.iter().map(|r| r.ms_full).sum();
+    let total_ms_bfs: f64 = rows.iter().map(|r| r.ms_bfs).sum();
     let best = rows.iter().max_by(|a, b| a.reduction.total_cmp(&b.reduction));
     let b = Bench {
         cells: rows.len(),
@@ -151,6 +165,8 @@ pub fn bench(
         total_states_full,
         total_ms_full: round(total_ms_full, 1),
         states_per_s_full: (total_states_full as f64 / (total_ms_full / 1e3).max(1e-9)).round(),
+        total_ms_bfs: round(total_ms_bfs, 1),
+        states_per_s_bfs: (total_states as f64 / (total_ms_bfs / 1e3).max(1e-9)).round(),
         bytes_per_state: round(stored_bytes as f64 / total_states.max(1) as f64, 1),
         best_reduction: best.map_or(1.0, |r| r.reduction),
         best_reduction_cell: best.map_or(String::new(), |r| format!("{} / {}", r.scenario, r.design)),
@@ -178,7 +194,11 @@ pub fn bench(
             "  without reduction {:>10} states  {:>9.1} ms  {:>9.0} states/s",
             b.total_states_full, b.total_ms_full, b.states_per_s_full
         );
-        println!("  stored: {:.1} bytes per state (visited set + parent links)", b.bytes_per_state);
+        println!(
+            "  breadth-first     {:>10} states  {:>9.1} ms  {:>9.0} states/s",
+            b.total_states, b.total_ms_bfs, b.states_per_s_bfs
+        );
+        println!("  stored: {:.1} bytes per state (visited set)", b.bytes_per_state);
         println!("  best reduction: {:.1}x on {}", b.best_reduction, b.best_reduction_cell);
         println!("whole suite as `compare` runs it ({} workers): {:.0} ms", b.workers, b.suite_wall_ms);
         println!(

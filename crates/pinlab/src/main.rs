@@ -105,7 +105,7 @@ struct Limits {
 
 /// Random runs before each search: a few milliseconds, and they decide the
 /// failures of spaces too big to search.
-const DEFAULT_SIM_RUNS: u32 = 64;
+pub const DEFAULT_SIM_RUNS: u32 = 64;
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum StrategyArg {
