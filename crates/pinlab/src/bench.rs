@@ -12,8 +12,8 @@
 use crate::report::{check, Limits};
 use crate::suite::{explore_cells, load_suite_pub};
 use crate::{EXIT_BAD_INPUT, EXIT_PASS};
-use pinlab_explore::{Strategy, Until};
 use pinlab_explore::sim::{simulate, SimConfig};
+use pinlab_explore::{Strategy, Until};
 use pinlab_model::design::Design;
 use pinlab_model::{Cx, World};
 use serde::Serialize;
