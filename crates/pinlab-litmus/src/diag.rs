@@ -42,19 +42,27 @@ impl Diag {
 pub struct Source {
     pub name: String,
     pub text: Arc<str>,
+    /// Byte offset of the start of each line, so locating a span costs a
+    /// binary search, not a scan from the top (the compiler locates every
+    /// statement: scanning made a long file quadratic).
+    line_starts: Arc<[u32]>,
 }
 
 impl Source {
     pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Source {
-        Source { name: name.into(), text: text.into() }
+        let text: Arc<str> = text.into();
+        let line_starts =
+            std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i as u32 + 1)).collect();
+        Source { name: name.into(), text, line_starts }
     }
 
     /// 1-based line and column of a byte offset (columns count chars).
     pub fn line_col(&self, offset: u32) -> (usize, usize) {
         let offset = (offset as usize).min(self.text.len());
-        let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        // The last line start at or before the offset.
+        let line = self.line_starts.partition_point(|&s| s as usize <= offset);
+        let start = self.line_starts[line - 1] as usize;
+        let col = self.text.get(start..offset).map_or(0, |l| l.chars().count()) + 1;
         (line, col)
     }
 
@@ -64,6 +72,10 @@ impl Source {
         format!("{}:{l}:{c}", self.name)
     }
 }
+
+/// At most this many diagnostics are shown; the rest are counted ("and K
+/// more"): a file with 100,000 errors must not print 100,000 reports.
+pub const MAX_SHOWN: usize = 20;
 
 /// One or more diagnostics against one source. Implements `miette::Diagnostic`
 /// (the first is the main one; the rest are `related`).
@@ -82,7 +94,7 @@ impl Diags {
         diags.sort_by_key(|d| d.span.start);
         diags.dedup();
         let named = NamedSource::new(source.name.clone(), source.text.clone());
-        let related = diags[1..]
+        let related = diags[1..diags.len().min(MAX_SHOWN)]
             .iter()
             .map(|d| Related { diag: d.clone(), location: source.locate(d.span), named: named.clone() })
             .collect();
@@ -97,21 +109,53 @@ impl Diags {
     /// Used where a fancy report would be noise (JSON mode, tests).
     pub fn to_plain(&self) -> String {
         let mut out = String::new();
-        for d in &self.diags {
+        for d in self.diags.iter().take(MAX_SHOWN) {
             out.push_str(&format!("{}: error: {}", self.source.locate(d.span), d.message));
             if let Some(h) = &d.help {
                 out.push_str(&format!(" (help: {h})"));
             }
             out.push('\n');
         }
+        if let Some(more) = self.hidden() {
+            out.push_str(&format!("{}: error: and {more} more error(s) not shown\n", self.source.name));
+        }
         out
+    }
+
+    /// How many diagnostics are not shown, if any.
+    pub fn hidden(&self) -> Option<usize> {
+        (self.diags.len() > MAX_SHOWN).then(|| self.diags.len() - MAX_SHOWN)
+    }
+
+    /// The diagnostics as JSON objects (`file`, `line`, `column`, `message`,
+    /// `label`, `help`), every one of them, for `--json` output.
+    pub fn to_json(&self) -> Vec<serde_json::Value> {
+        self.diags
+            .iter()
+            .map(|d| {
+                let (line, column) = self.source.line_col(d.span.start);
+                serde_json::json!({
+                    "file": self.source.name,
+                    "line": line,
+                    "column": column,
+                    "severity": "error",
+                    "message": d.message,
+                    "label": d.label,
+                    "help": d.help,
+                })
+            })
+            .collect()
     }
 }
 
 impl fmt::Display for Diags {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = &self.diags[0];
-        write!(f, "{}: {}", self.source.locate(d.span), d.message)
+        write!(f, "{}: {}", self.source.locate(d.span), d.message)?;
+        if let Some(more) = self.hidden() {
+            write!(f, " (and {more} more error(s) not shown)")?;
+        }
+        Ok(())
     }
 }
 

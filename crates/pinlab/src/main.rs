@@ -208,8 +208,8 @@ enum Cmd {
         /// Scenario files (.litmus).
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// A design profile name, or `all`.
-        #[arg(long, short, default_value = "all")]
+        /// A design profile name, or `all` (`pinlab designs` lists them), e.g. `--design bounce`.
+        #[arg(long, short, default_value = "all", visible_alias = "designs")]
         design: String,
         /// Machine-readable output: one JSON array of results.
         #[arg(long)]
@@ -317,7 +317,22 @@ enum Cmd {
         time: Option<std::time::Duration>,
     },
     /// List the design profiles and their knobs, or explain one.
-    Designs { name: Option<String> },
+    #[command(after_help = "Examples:\n  pinlab designs\n  pinlab designs bounce")]
+    Designs {
+        /// A profile to explain (default: list them all).
+        name: Option<String>,
+    },
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  pinlab completions bash > /etc/bash_completion.d/pinlab\n  pinlab completions zsh > ~/.zfunc/_pinlab"
+    )]
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to standard output.
+    #[command(after_help = "Example:\n  pinlab man | man -l -")]
+    Man,
     /// Differential probes against the running Linux kernel, beside the linux-6.x model.
     #[command(
         after_help = "Examples:\n  pinlab kernel\n  pinlab kernel --json\n  pinlab kernel --bench\n\nExit codes: 0 every probe that ran agrees with the model, 1 one disagrees."
@@ -343,8 +358,8 @@ enum Cmd {
     Compare {
         /// Directory of .litmus files; default: the suite built into the binary.
         dir: Option<PathBuf>,
-        /// Comma-separated design names; default: all.
-        #[arg(long, value_delimiter = ',')]
+        /// Comma-separated design names; default: all. E.g. `--designs linux-4.19,bounce`.
+        #[arg(long, value_delimiter = ',', visible_alias = "design")]
         designs: Vec<String>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
@@ -376,7 +391,9 @@ fn designs_named(spec: &[String], knobs: &[String]) -> Result<Vec<Design>, Strin
             .map(|n| {
                 profile(n).map(|p| p.design()).ok_or_else(|| {
                     let names: Vec<_> = PROFILES.iter().map(|p| p.name).collect();
-                    format!("unknown design `{n}`; known: {}, all", names.join(", "))
+                    let hint =
+                        did_you_mean(n, &names).map_or(String::new(), |m| format!("did you mean `{m}`? "));
+                    format!("unknown design `{n}`; {hint}known: {}, all", names.join(", "))
                 })
             })
             .collect::<Result<_, _>>()?
@@ -437,6 +454,21 @@ fn main() -> ExitCode {
             }
         }
         Cmd::Designs { name } => report::designs(name.as_deref()),
+        Cmd::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "pinlab",
+                &mut std::io::stdout(),
+            );
+            EXIT_PASS
+        }
+        Cmd::Man => match clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+            .render(&mut std::io::stdout())
+        {
+            Ok(()) => EXIT_PASS,
+            Err(e) => bad_input(&format!("cannot write the man page: {e}")),
+        },
         Cmd::Kernel { json, bench, dir, only } => {
             pinlab_kernel::main(&pinlab_kernel::Options { json, bench, dir, only })
         }
@@ -459,6 +491,17 @@ fn main() -> ExitCode {
         }
     };
     ExitCode::from(code)
+}
+
+/// The nearest of `names` to `got`, ignoring case; none if nothing is close.
+fn did_you_mean<'a>(got: &str, names: &[&'a str]) -> Option<&'a str> {
+    let got = got.to_ascii_lowercase();
+    names
+        .iter()
+        .map(|n| (strsim::damerau_levenshtein(&got, n), *n))
+        .filter(|(d, n)| *d <= 2.max(n.len() / 3))
+        .min()
+        .map(|(_, n)| n)
 }
 
 fn bad_input(msg: &str) -> u8 {

@@ -13,14 +13,51 @@ use serde::Serialize;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
+/// The largest scenario file read (1 MiB): the suite's largest is 2 KiB,
+/// and reading `/dev/zero` must fail at once, not fill the memory.
+pub const MAX_SOURCE_BYTES: u64 = 1 << 20;
+
+/// A scenario's display name and text: a file, or standard input for `-`.
+/// Refuses more than [`MAX_SOURCE_BYTES`] and text that is not UTF-8.
+pub fn read_source(path: &Path) -> Result<(String, String), String> {
+    use std::io::Read;
+    let stdin = path == Path::new("-");
+    let name = if stdin { "<stdin>".to_string() } else { path.display().to_string() };
+    let mut bytes = Vec::new();
+    let read = if stdin {
+        std::io::stdin().lock().take(MAX_SOURCE_BYTES + 1).read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(path).and_then(|f| f.take(MAX_SOURCE_BYTES + 1).read_to_end(&mut bytes))
+    };
+    read.map_err(|e| format!("cannot read {name}: {e}"))?;
+    if bytes.len() as u64 > MAX_SOURCE_BYTES {
+        return Err(format!("{name}: larger than {} KiB; a scenario is a few lines", MAX_SOURCE_BYTES >> 10));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| format!("{name}: not UTF-8 text ({e})"))?;
+    Ok((name, text))
+}
+
 /// Read and compile a scenario; on failure print the diagnostics (fancy on a
 /// terminal, plain `file:line:col: error: ...` otherwise) and return the exit code.
 pub fn load_path(path: &Path, plain: bool) -> Result<Program, u8> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        eprintln!("pinlab: error: cannot read {}: {e}", path.display());
+    let (name, text) = read_source(path).map_err(|e| {
+        eprintln!("pinlab: error: {e}");
         EXIT_BAD_INPUT
     })?;
-    load_text(&path.display().to_string(), &text, plain)
+    load_text(&name, &text, plain)
+}
+
+/// Read and compile a scenario for `--json` output: on failure, the
+/// diagnostics as a JSON object (`file`, `error`, `diagnostics`), printed
+/// by the caller with the results.
+pub fn load_path_json(path: &Path) -> Result<Program, serde_json::Value> {
+    let (name, text) = read_source(path).map_err(|e| {
+        serde_json::json!({ "file": path.display().to_string(), "error": "bad input", "diagnostics": [
+            { "file": path.display().to_string(), "severity": "error", "message": e }
+        ]})
+    })?;
+    load(&Source::new(name.as_str(), text.as_str()))
+        .map_err(|d| serde_json::json!({ "file": name, "error": "bad input", "diagnostics": d.to_json() }))
 }
 
 pub fn load_text(name: &str, text: &str, plain: bool) -> Result<Program, u8> {
@@ -92,9 +129,10 @@ pub fn check(
     Outcome { report, init }
 }
 
-/// Index of the condition a trace explains by default: the first that fails.
+/// Index of the condition a trace explains by default: the first decided
+/// violated.
 pub fn first_failing(r: &Report) -> Option<usize> {
-    r.conds.iter().position(|c| !c.holds)
+    r.conds.iter().position(|c| !c.holds && c.decided)
 }
 
 /// The schedule that best explains condition `i`: for `forbid ORACLE`, the
@@ -122,8 +160,13 @@ pub struct JsonCond {
     pub implicit: bool,
 }
 
+/// Version of the `--json` result format: 2 added `decided`, `decided_by`,
+/// `peak_memory_bytes` and the stop reasons `decided` and `memory`.
+pub const SCHEMA_VERSION: u32 = 2;
+
 #[derive(Serialize)]
 pub struct JsonResult {
+    pub schema_version: u32,
     pub test: String,
     pub file: String,
     pub design: String,
@@ -175,6 +218,7 @@ pub fn json_result(file: &str, prog: &Program, design: &Design, o: &Outcome) -> 
         replay(&Cx { prog, design }, &o.init, &s).ok().map(|(story, _)| story)
     });
     JsonResult {
+        schema_version: SCHEMA_VERSION,
         test: prog.name.clone(),
         file: file.to_string(),
         design: design.name.clone(),
@@ -309,15 +353,18 @@ pub fn run(
     let mut code = EXIT_PASS;
     let mut results = Vec::new();
     let progress = !json && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut bad: Vec<serde_json::Value> = Vec::new();
     for f in files {
-        let prog = match load_path(f, json || !std::io::IsTerminal::is_terminal(&std::io::stderr())) {
-            Ok(p) => p,
-            Err(c) => {
-                code = worse_exit(code, c);
-                continue;
-            }
+        let loaded = if json {
+            load_path_json(f).map_err(|d| bad.push(d))
+        } else {
+            load_path(f, !std::io::IsTerminal::is_terminal(&std::io::stderr())).map_err(|_| ())
         };
-        let name = f.display().to_string();
+        let Ok(prog) = loaded else {
+            code = worse_exit(code, EXIT_BAD_INPUT);
+            continue;
+        };
+        let name = if f.as_os_str() == "-" { "<stdin>".to_string() } else { f.display().to_string() };
         for d in designs {
             let o = check(&prog, d, limits, stop, progress);
             code = fold_exit(code, o.report.verdict());
@@ -338,7 +385,11 @@ pub fn run(
         }
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&results).expect("serialisable"));
+        let mut out = serde_json::to_value(&results).expect("serialisable");
+        if let Some(a) = out.as_array_mut() {
+            a.extend(bad);
+        }
+        println!("{}", serde_json::to_string_pretty(&out).expect("serialisable"));
     }
     code
 }
@@ -380,21 +431,40 @@ pub fn trace(
         None => match first_failing(r) {
             Some(i) => i,
             None => {
-                println!("{}: every condition holds under {}; nothing to trace", prog.name, design.name);
-                return if r.complete { EXIT_PASS } else { EXIT_INCOMPLETE };
+                let undecided = r.conds.iter().any(|c| !c.decided);
+                let msg = if undecided {
+                    "nothing is violated so far, but the search stopped before deciding every condition"
+                } else {
+                    "every condition holds; nothing to trace"
+                };
+                if json {
+                    let v = serde_json::json!({ "schema_version": SCHEMA_VERSION, "test": prog.name,
+                        "design": design.name, "verdict": r.verdict().word(), "message": msg, "trace": null });
+                    println!("{}", serde_json::to_string_pretty(&v).expect("serialisable"));
+                } else {
+                    println!("{}: {msg} under {}", prog.name, design.name);
+                }
+                return if undecided { EXIT_INCOMPLETE } else { EXIT_PASS };
             }
         },
     };
     let c = &prog.conds[i];
     let what = format!("{} {}", kind_word(c.kind), c.text);
+    let res = &r.conds[i];
     let Some(sched) = explaining_schedule(&prog, r, i) else {
-        println!(
-            "{}: `{what}` {} under {} and has no witness execution",
-            prog.name,
-            if r.conds[i].holds { "holds" } else { "fails" },
-            design.name
-        );
-        return if r.conds[i].holds { EXIT_PASS } else { EXIT_FAIL };
+        let (state, code) = match (res.decided, res.holds) {
+            (false, _) => ("is undecided (the search stopped first)", EXIT_INCOMPLETE),
+            (true, true) => ("holds", EXIT_PASS),
+            (true, false) => ("fails", EXIT_FAIL),
+        };
+        if json {
+            let v = serde_json::json!({ "schema_version": SCHEMA_VERSION, "test": prog.name,
+                "design": design.name, "condition": what, "message": state, "trace": null });
+            println!("{}", serde_json::to_string_pretty(&v).expect("serialisable"));
+        } else {
+            println!("{}: `{what}` {state} under {} and has no witness execution", prog.name, design.name);
+        }
+        return code;
     };
     let cx = Cx { prog: &prog, design };
     let (story, _) = match replay(&cx, &o.init, &sched) {

@@ -14,7 +14,6 @@ fn stdout(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).expect("utf-8 output")
 }
 
-/// Mask the one field that is allowed to differ between runs.
 /// Blank the measurements (wall time, resident memory): everything else
 /// in a report is deterministic.
 fn mask_elapsed(v: &mut serde_json::Value) {
