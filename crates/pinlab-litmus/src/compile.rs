@@ -100,6 +100,11 @@ struct Compiler<'a> {
     source: &'a Source,
     objs: HashMap<String, (Obj, Span)>,
     globals: HashMap<String, (NameId, Kind, Span)>,
+    /// Pages of each mapping whose `pages=` range is written out, for
+    /// checking constant indexes (`store m[5]` on a 2-page mapping).
+    map_pages: HashMap<NameId, u64>,
+    /// The statement span of each compiled op, per thread (finally last).
+    op_spans: Vec<Vec<Span>>,
     prog: Program,
 }
 
@@ -111,6 +116,8 @@ pub fn compile(source: &Source, sc: &ast::Scenario) -> Result<Program, Diags> {
         source,
         objs: HashMap::new(),
         globals: HashMap::new(),
+        map_pages: HashMap::new(),
+        op_spans: Vec::new(),
         prog: Program {
             name: sc.name.name.clone(),
             doc: sc.doc.as_ref().map(|d| d.0.clone()),
@@ -170,6 +177,9 @@ pub fn compile(source: &Source, sc: &ast::Scenario) -> Result<Program, Diags> {
     if let Some(f) = &sc.finally {
         let t = c.thread("finally", None, &f.stmts, true);
         c.prog.finally = Some(t);
+    }
+    if c.diags.is_empty() {
+        c.check_wait_cycles();
     }
     for d in &sc.conds {
         if let Some(cond) = c.cond(&d.expr, &sc.threads) {
@@ -612,6 +622,18 @@ impl Compiler<'_> {
         let id = NameId(self.prog.names.len() as u8);
         self.prog.names.push(b.name.clone());
         self.globals.insert(b.name.clone(), (id, kind, b.span));
+        if kind == Kind::Map {
+            let pages = s.args.iter().find_map(|a| match a {
+                Arg::Key { key, value: Value::Range { start, end, .. } } if key.name == "pages" => {
+                    Some(end.value.saturating_sub(start.value))
+                }
+                Arg::Key { key, value: Value::Number(n) } if key.name == "pages" => Some(n.value),
+                _ => None,
+            });
+            if let Some(p) = pages.filter(|&p| p > 0) {
+                self.map_pages.insert(id, p);
+            }
+        }
     }
 
     fn global(&mut self, name: &Ident, want: &[Kind]) -> Option<NameId> {
@@ -657,6 +679,16 @@ impl Compiler<'_> {
                 let id = self.global(base, want)?;
                 if index.value >= FILE_PAGES_MAX as u64 {
                     self.err(Diag::new(index.span, "page index out of range"));
+                    return None;
+                }
+                // A constant index past a mapping's end would only SIGSEGV
+                // the thread at run time, silently: say so now.
+                if let Some(&pages) = self.map_pages.get(&id).filter(|&&p| index.value >= p) {
+                    self.err(
+                        Diag::new(index.span, format!("page {} is outside `{}`", index.value, base.name))
+                            .label("past the end of the mapping")
+                            .help(format!("`{}` maps {pages} page(s): index 0..{pages}", base.name)),
+                    );
                     return None;
                 }
                 Some((id, index.value as u8))
@@ -719,14 +751,116 @@ impl Compiler<'_> {
                 format!("more than {OPS_PER_THREAD_MAX} statements in one thread"),
             ));
         }
+        let mut spans = Vec::new();
         for s in stmts {
             if let Some(op) = self.stmt(s, &mut t, finally) {
                 t.ops.push(op);
+                spans.push(s.span);
                 let text = self.source.text[s.span.range()].to_string();
                 t.src.push(OpSrc { text, loc: self.source.locate(s.span) });
             }
         }
+        self.op_spans.push(spans);
         t
+    }
+
+    /// Waits no execution can get past: statement A waits for a name that
+    /// statement B binds, B runs only after a statement that waits for a
+    /// name bound after A (or for a fork after A), and so on around a
+    /// cycle. The model would report `deadlock` with a trace of zero steps,
+    /// blaming the kernel for the scenario's own cycle; say it here.
+    ///
+    /// The graph's nodes are the ops; edges are program order, "binds →
+    /// uses" and "fork → first op of each thread on the child".
+    fn check_wait_cycles(&mut self) {
+        let threads = &self.prog.threads;
+        let mut binder: HashMap<NameId, (usize, usize)> = HashMap::new();
+        for (t, tp) in threads.iter().enumerate() {
+            for (i, op) in tp.ops.iter().enumerate() {
+                if let Some(n) = op.binds() {
+                    binder.insert(n, (t, i));
+                }
+            }
+        }
+        // The edges into each op: (t, i) waits for every node listed.
+        let preds = |t: usize, i: usize| -> Vec<((usize, usize), Option<NameId>)> {
+            let mut v = Vec::new();
+            if i > 0 {
+                v.push(((t, i - 1), None));
+            } else if let Some(p) = threads[t].proc {
+                for (ft, ftp) in threads.iter().enumerate() {
+                    for (fi, op) in ftp.ops.iter().enumerate() {
+                        if matches!(op, Op::Fork { child } if *child == p) {
+                            v.push(((ft, fi), None));
+                        }
+                    }
+                }
+            }
+            if let Some(n) = threads[t].ops[i].uses() {
+                if let Some(&b) = binder.get(&n) {
+                    v.push((b, Some(n)));
+                }
+            }
+            v
+        };
+        // Depth-first over "waits for" edges, looking for a cycle.
+        let n_ops: Vec<usize> = threads.iter().map(|t| t.ops.len()).collect();
+        let mut colour: Vec<Vec<u8>> = n_ops.iter().map(|&n| vec![0u8; n]).collect();
+        for t0 in 0..threads.len() {
+            for i0 in 0..n_ops[t0] {
+                if colour[t0][i0] != 0 {
+                    continue;
+                }
+                // Stack of (node, its predecessors, next predecessor).
+                let mut stack = vec![((t0, i0), preds(t0, i0), 0usize)];
+                colour[t0][i0] = 1;
+                while let Some(top) = stack.last_mut() {
+                    let Some(&(next, _)) = top.1.get(top.2) else {
+                        let ((t, i), _, _) = stack.pop().expect("non-empty");
+                        colour[t][i] = 2;
+                        continue;
+                    };
+                    top.2 += 1;
+                    match colour[next.0][next.1] {
+                        0 => {
+                            colour[next.0][next.1] = 1;
+                            let p = preds(next.0, next.1);
+                            stack.push((next, p, 0));
+                        }
+                        1 => {
+                            // A cycle: the stack from `next` to the top.
+                            let from = stack.iter().position(|(n, _, _)| *n == next).unwrap_or(0);
+                            let waits: Vec<String> = stack[from..]
+                                .iter()
+                                .filter_map(|((t, i), p, k)| {
+                                    let (_, name) = p.get(k - 1)?;
+                                    let name = (*name)?;
+                                    let (line, _) = self.source.line_col(self.op_spans[*t][*i].start);
+                                    Some(format!(
+                                        "`{}` (line {line}) waits for `{}`",
+                                        threads[*t].name,
+                                        self.prog.names[name.idx()]
+                                    ))
+                                })
+                                .collect();
+                            let (t, i) = next;
+                            let d = Diag::new(
+                                self.op_spans[t][i],
+                                "these statements wait for each other: no execution can run them",
+                            )
+                            .label("part of a wait cycle")
+                            .help(format!(
+                                "{}; bind each name before the statements that wait for it",
+                                waits.join(", ")
+                            ));
+                            self.err(d);
+                            return;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
     }
 
     fn reg(&mut self, s: &Stmt, t: &mut ThreadProg) -> Option<RegId> {

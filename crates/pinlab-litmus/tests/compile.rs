@@ -661,3 +661,34 @@ proptest! {
         }
     }
 }
+
+// ------------------------------------------------------------ static checks
+
+#[test]
+fn a_constant_index_past_a_mapping_is_a_compile_error() {
+    let e =
+        errs(&with_setup("thread a on p {\n  m = mmap f pages=0..2 shared write\n  store m[5] = 0x11\n}\n"));
+    assert!(e.contains("page 5 is outside `m`"), "{e}");
+    assert!(e.contains("`m` maps 2 page(s)"), "{e}");
+    // In range: fine.
+    ok(&with_setup("thread a on p {\n  m = mmap f pages=0..2 shared write\n  store m[1] = 0x11\n}\n"));
+}
+
+#[test]
+fn threads_that_wait_for_each_other_are_a_compile_error_naming_the_cycle() {
+    let text = with_setup(
+        "thread a on p {\n  m = mmap f pages=0..2 shared write\n  n.write mr[0] = 0x22\n  pg = pin m pages=0..1 write\n}\n\
+         thread b on p {\n  unpin pg\n  mr = n.reg_mr m pages=0..1 write\n}\n",
+    );
+    let e = errs(&text);
+    assert!(e.contains("these statements wait for each other"), "{e}");
+    assert!(e.contains("`a` (line 11) waits for `mr`") && e.contains("`b` (line 15) waits for `pg`"), "{e}");
+    // Within one thread: a use before its own binding.
+    let e =
+        errs(&with_setup("thread a on p {\n  store m[0] = 0x11\n  m = mmap f pages=0..2 shared write\n}\n"));
+    assert!(e.contains("`a` (line 10) waits for `m`"), "{e}");
+    // A use in an earlier thread of a name bound later in the file is no cycle.
+    ok(&with_setup(
+        "thread a on p {\n  n.write mr[0] = 0x22\n}\nthread b on p {\n  m = mmap f pages=0..1 shared write\n  mr = n.reg_mr m pages=0..1 write\n}\n",
+    ));
+}

@@ -221,6 +221,36 @@ pub struct ThreadProg {
     pub regs: Vec<String>,
 }
 
+impl Op {
+    /// The scenario name this op binds, if any.
+    pub fn binds(&self) -> Option<NameId> {
+        match *self {
+            Op::Mmap { bind, .. } | Op::Gup { bind, .. } | Op::RegMr { bind, .. } => Some(bind),
+            _ => None,
+        }
+    }
+
+    /// The scenario name this op uses (and waits for while unbound), if any.
+    pub fn uses(&self) -> Option<NameId> {
+        match *self {
+            Op::Munmap { map }
+            | Op::MadviseDontfork { map }
+            | Op::Migrate { map, .. }
+            | Op::Store { map, .. }
+            | Op::Load { map, .. }
+            | Op::Gup { map, .. }
+            | Op::RegMr { map, .. }
+            | Op::DioWrite { map, .. }
+            | Op::DioRead { map, .. } => Some(map),
+            Op::Unpin { pin, .. } => Some(pin),
+            Op::Dereg { mr, .. } => Some(mr),
+            Op::DevWrite { obj, .. } | Op::DevRead { obj, .. } => Some(obj),
+            Op::UringFixed { buf, .. } => Some(buf),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum CondKind {
     Forbid,
