@@ -117,7 +117,9 @@ impl Diags {
             out.push('\n');
         }
         if let Some(more) = self.hidden() {
-            out.push_str(&format!("{}: error: and {more} more error(s) not shown\n", self.source.name));
+            // Located at the first one not shown, like every other line.
+            let at = self.source.locate(self.diags[MAX_SHOWN].span);
+            out.push_str(&format!("{at}: error: and {more} more error(s) not shown\n"));
         }
         out
     }
