@@ -12,7 +12,7 @@
 //! (1-minimal, deterministic) and completed into a whole execution. The
 //! visited set, the reduction, the early decisions and the limits are
 //! those of the breadth-first search ([`crate::search`]); the state space
-//! is the same, so verdicts are the same (tested in `tests/modes.rs`).
+//! is the same, so verdicts are the same (tested in `tests/decide.rs`).
 //! Parallel expansion and shards need levels and are breadth-first only.
 
 use crate::budget::Budget;

@@ -1,5 +1,6 @@
-//! 128-bit state fingerprints. The visited set stores these, never worlds:
-//! at 2^-128 per pair a collision among a billion states is not a concern.
+//! 128-bit state fingerprints. The visited set stores their low 64 bits
+//! (hash compaction; the omission bound is in `search`), bit-state hashing
+//! both halves as two independent positions.
 //!
 //! `derive(Hash)` feeds a hasher many tiny writes (one per field); a
 //! streaming 128-bit hash pays its per-call overhead on each. So the world is

@@ -1,7 +1,7 @@
 //! Exhaustive breadth-first search over all interleavings.
 //!
 //! Each state's successors are the worlds reached by one step of each thread
-//! that can move. The visited set holds 128-bit fingerprints, never worlds; a
+//! that can move. The visited set holds 64-bit fingerprints, never worlds; a
 //! node keeps only its parent and the thread that led to it (5 bytes), so a
 //! witness is rebuilt by walking parents and replaying.
 //!
@@ -306,8 +306,8 @@ impl Report {
     }
 
     /// An upper bound on the probability that hash compaction merged two
-    /// distinct states (n²/2⁶⁵ over the states stored); 0 for bit-state
-    /// runs, which are never reported complete anyway.
+    /// distinct states (n²/2⁶⁵ over the n states stored). Bit-state runs
+    /// are never reported complete, so the bound does not apply to them.
     pub fn omission_bound(&self) -> f64 {
         let n = self.states as f64;
         n * n / 2f64.powi(65)

@@ -186,6 +186,9 @@ pub struct JsonResult {
     pub elapsed_ms: f64,
     /// The most resident memory seen while searching.
     pub peak_memory_bytes: u64,
+    /// Upper bound on the chance that two distinct states shared a 64-bit
+    /// fingerprint, so that a state was skipped (n²/2⁶⁵).
+    pub omission_bound: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<Story>,
     /// With `run --shard`: what `pinlab merge` needs.
@@ -247,6 +250,7 @@ pub fn json_result(file: &str, prog: &Program, design: &Design, o: &Outcome) -> 
         bounce_bytes_max: r.bounce_bytes_max,
         elapsed_ms: (r.elapsed_ms * 1000.0).round() / 1000.0,
         peak_memory_bytes: r.peak_memory_bytes,
+        omission_bound: r.omission_bound(),
         trace,
         shard: None,
     }
@@ -278,7 +282,7 @@ pub fn text_report(file: &str, prog: &Program, design: &Design, o: &Outcome, tim
             (_, true, true) => "holds".to_string(),
             (CondKind::Exists, false, true) => "fails: no execution satisfies it".to_string(),
             (_, false, true) => {
-                format!("fails{by}: see `pinlab trace {file} --design {} --cond {}`", design.name, i + 1)
+                format!("fails{by}: see `pinlab trace {file} {} --cond {}`", design_args(design), i + 1)
             }
         };
         s += &format!("  {cond:<34} {status}\n");
@@ -310,8 +314,24 @@ pub fn text_report(file: &str, prog: &Program, design: &Design, o: &Outcome, tim
     if timings {
         let rate = r.states as f64 / (r.elapsed_ms / 1e3).max(1e-9);
         s += &format!("  time {:.1} ms  ({:.0} states/s)\n", r.elapsed_ms, rate);
+        s += &format!(
+            "  peak memory {:.0} MiB; fingerprint collision bound {:.1e}\n",
+            r.peak_memory_bytes as f64 / 1048576.0,
+            r.omission_bound()
+        );
     }
     s
+}
+
+/// The command-line arguments that select `d`: its profile, then each
+/// knob changed with `--set` (a design's name is `profile+knob=value+...`).
+pub fn design_args(d: &Design) -> String {
+    let mut parts = d.name.split('+');
+    let mut out = format!("--design {}", parts.next().unwrap_or(&d.name));
+    for k in parts {
+        out += &format!(" --set {k}");
+    }
+    out
 }
 
 /// The exit code after one more result, the same whatever the order: bad
