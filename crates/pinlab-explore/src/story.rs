@@ -34,6 +34,40 @@ pub struct Story {
     pub steps: Vec<StoryStep>,
     /// How the execution ended: finished, or deadlocked (and who waits).
     pub end: String,
+    /// Every register and error set at the end (`app.r = 0x11`,
+    /// `app.err = EFAULT`): what the conditions read.
+    pub registers: Vec<String>,
+}
+
+/// A register's value as conditions compare it.
+fn reg_text(v: u64) -> String {
+    if v == pinlab_model::mm::fault::MIXED {
+        "mixed bytes".to_string()
+    } else {
+        format!("{v:#04x}")
+    }
+}
+
+/// `thread.reg = value` and `thread.err = E` for thread `t`, as set in `w`,
+/// skipping what equals `than` (if given).
+fn registers_of(cx: &Cx, w: &World, t: ThreadId, than: Option<&World>) -> Vec<String> {
+    let tp = cx.prog.thread(t);
+    let mut out = Vec::new();
+    for (r, name) in tp.regs.iter().enumerate() {
+        let v = w.threads[t.idx()].regs[r];
+        if v.is_some() && than.is_none_or(|b| b.threads[t.idx()].regs[r] != v) {
+            out.push(format!("{}.{name} = {}", tp.name, reg_text(v.expect("checked"))));
+        }
+    }
+    let e = w.threads[t.idx()].err;
+    if e.is_some() && than.is_none_or(|b| b.threads[t.idx()].err != e) {
+        out.push(format!("{}.err = {}", tp.name, e.expect("checked").name()));
+    }
+    out
+}
+
+fn all_registers(cx: &Cx, w: &World) -> Vec<String> {
+    (0..cx.prog.thread_count()).flat_map(|t| registers_of(cx, w, ThreadId(t as u8), None)).collect()
 }
 
 /// Replay `sched` from `init`. Fails if the schedule asks a thread to step
@@ -59,7 +93,8 @@ pub fn replay(cx: &Cx, init: &World, sched: &Schedule) -> Result<(Story, World),
                     fired: w.fired().new_since(before.fired()).map(Oracle::name).collect(),
                 });
                 let end = "crashed here; the disk was mounted and scrubbed".to_string();
-                return Ok((Story { schedule: sched.to_string(), steps, end }, w));
+                let registers = all_registers(cx, &w);
+                return Ok((Story { schedule: sched.to_string(), steps, end, registers }, w));
             }
             Move::Fault(f) => {
                 let before = w.clone();
@@ -92,6 +127,9 @@ pub fn replay(cx: &Cx, init: &World, sched: &Schedule) -> Result<(Story, World),
             }
         };
         let tp = cx.prog.thread(t);
+        // What a load or a device read returned, and errors, as they happen.
+        let mut changes = registers_of(cx, &w, t, Some(&before));
+        changes.extend(diff(&before, &w));
         steps.push(StoryStep {
             step: i + 1,
             thread: tp.name.clone(),
@@ -99,7 +137,7 @@ pub fn replay(cx: &Cx, init: &World, sched: &Schedule) -> Result<(Story, World),
             loc: tp.src[pc].loc.clone(),
             kernel: label,
             notes: notes.0,
-            changes: diff(&before, &w),
+            changes,
             fired: w.fired().new_since(before.fired()).map(Oracle::name).collect(),
         });
     }
@@ -116,7 +154,12 @@ pub fn replay(cx: &Cx, init: &World, sched: &Schedule) -> Result<(Story, World),
             .filter(|&t| !w.thread_done(cx, t))
             .map(|t| {
                 let tp = cx.prog.thread(t);
-                format!("{} at `{}`", tp.name, tp.src[usize::from(w.threads[t.idx()].pc)].text)
+                format!(
+                    "{} at `{}` for {}",
+                    tp.name,
+                    tp.src[usize::from(w.threads[t.idx()].pc)].text,
+                    w.blocked_on(cx, t)
+                )
             })
             .collect();
         let o = w.stuck_oracle(cx);
@@ -130,7 +173,8 @@ pub fn replay(cx: &Cx, init: &World, sched: &Schedule) -> Result<(Story, World),
     } else {
         "stopped (schedule ends here)".to_string()
     };
-    Ok((Story { schedule: sched.to_string(), steps, end }, w))
+    let registers = all_registers(cx, &w);
+    Ok((Story { schedule: sched.to_string(), steps, end, registers }, w))
 }
 
 /// The story's "thread" column for a fault pseudo-step: the kernel thread

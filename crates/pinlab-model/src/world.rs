@@ -315,6 +315,33 @@ impl World {
         }
     }
 
+    /// What a thread that cannot move waits for, in words, for the end of a
+    /// deadlock's story: a name no statement has bound yet, pins to drop,
+    /// or (the rest) the lock or flag its current step needs.
+    pub fn blocked_on(&self, cx: &Cx, t: ThreadId) -> String {
+        use crate::fs::fsync::FsyncStage;
+        use crate::fs::writeback::WbStage;
+        let tp = cx.prog.thread(t);
+        if Some(t) == cx.prog.finally_id() && self.threads[t.idx()].pc == 0 {
+            return "every thread to finish".into();
+        }
+        let Some(op) = tp.ops.get(usize::from(self.threads[t.idx()].pc)) else { return "nothing".into() };
+        if let Some(n) = op.uses().filter(|n| self.names[n.idx()] == Binding::Unbound) {
+            return format!("`{}` to be bound", cx.prog.names[n.idx()]);
+        }
+        let wb_waits = |wb: &WbState| wb.stage == WbStage::WaitPins;
+        match &self.threads[t.idx()].op {
+            OpState::Writeback(wb) if wb_waits(wb) => {
+                "the pins on its locked folio to drop (page_mkclean waits)".into()
+            }
+            OpState::Fsync(st) if matches!(&st.stage, FsyncStage::Writeback(wb) if wb_waits(wb)) => {
+                "the pins on its locked folio to drop (page_mkclean waits)".into()
+            }
+            OpState::Idle => "its first step (a folio lock or flag another thread holds)".into(),
+            st => format!("a folio lock or flag another thread holds ({st:?})"),
+        }
+    }
+
     /// Every thread, `finally` included, has finished.
     pub fn all_done(&self, cx: &Cx) -> bool {
         (0..self.threads.len()).all(|t| self.thread_done(cx, ThreadId(t as u8)))

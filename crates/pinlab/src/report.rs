@@ -590,6 +590,9 @@ pub fn render_story(story: &Story) -> String {
         &story.end
     };
     s += &format!("end: {end}\n");
+    if !story.registers.is_empty() {
+        s += &format!("registers at the end: {}\n", story.registers.join(", "));
+    }
     s
 }
 

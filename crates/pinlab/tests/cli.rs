@@ -235,3 +235,16 @@ fn depth_and_time_limits_exit_3_and_say_why() {
     assert_eq!(v[0]["stopped_by"], "time");
     assert_eq!(v[0]["verdict"], "unknown");
 }
+
+#[test]
+fn traces_show_values_read_final_registers_and_what_stuck_threads_wait_for() {
+    let fork = concat!(env!("CARGO_MANIFEST_DIR"), "/../../litmus/mm/fork-after-register.litmus");
+    let out = stdout(&pinlab(&["trace", fork, "--design", "linux-4.19"]));
+    // The device read's value appears at its step and at the end.
+    assert!(out.contains("· app.r = 0x11"), "{out}");
+    assert!(out.contains("registers at the end: app.r = 0x11"), "{out}");
+    let out = stdout(&pinlab(&["trace", SEED, "--design", "wait"]));
+    assert!(out.contains("DEADLOCK"), "{out}");
+    assert!(out.contains("flusher at `writeback f` for the pins on its locked folio to drop"), "{out}");
+    assert!(out.contains("finally at `sync` for every thread to finish"), "{out}");
+}
