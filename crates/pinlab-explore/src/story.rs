@@ -55,13 +55,13 @@ fn registers_of(cx: &Cx, w: &World, t: ThreadId, than: Option<&World>) -> Vec<St
     let mut out = Vec::new();
     for (r, name) in tp.regs.iter().enumerate() {
         let v = w.threads[t.idx()].regs[r];
-        if v.is_some() && than.is_none_or(|b| b.threads[t.idx()].regs[r] != v) {
-            out.push(format!("{}.{name} = {}", tp.name, reg_text(v.expect("checked"))));
+        if let Some(x) = v.filter(|_| than.is_none_or(|b| b.threads[t.idx()].regs[r] != v)) {
+            out.push(format!("{}.{name} = {}", tp.name, reg_text(x)));
         }
     }
     let e = w.threads[t.idx()].err;
-    if e.is_some() && than.is_none_or(|b| b.threads[t.idx()].err != e) {
-        out.push(format!("{}.err = {}", tp.name, e.expect("checked").name()));
+    if let Some(x) = e.filter(|_| than.is_none_or(|b| b.threads[t.idx()].err != e)) {
+        out.push(format!("{}.err = {}", tp.name, x.name()));
     }
     out
 }
