@@ -217,6 +217,10 @@ enum Cmd {
         /// Also print wall time and states per second (text output).
         #[arg(long)]
         timings: bool,
+        /// The full report of every design (default with several designs:
+        /// one line each).
+        #[arg(long, short)]
+        verbose: bool,
         /// Explore only part I of N (0-based) of each state space and print
         /// it as JSON for `pinlab merge`; run I = 0..N anywhere (GNU parallel,
         /// Slurm arrays, Kubernetes indexed jobs).
@@ -369,6 +373,13 @@ enum Cmd {
         /// Write the computed matrix to EXPECTED.toml (in DIR, or ./litmus).
         #[arg(long)]
         write_expected: bool,
+        /// Fit the text matrix in N columns, cutting long cells with `…`
+        /// (default on a terminal: its width, `$COLUMNS` or 120).
+        #[arg(long, value_name = "N", conflicts_with = "wide")]
+        width: Option<usize>,
+        /// Print every cell whole, however wide the table gets.
+        #[arg(long)]
+        wide: bool,
         #[command(flatten)]
         limits: Limits,
     },
@@ -421,14 +432,14 @@ fn main() -> ExitCode {
         });
     }
     let code = match cli.cmd {
-        Cmd::Run { files, design, json, timings, shard, limits } => {
+        Cmd::Run { files, design, json, timings, verbose, shard, limits } => {
             let auto = if shard.is_some() { Strategy::Bfs } else { Strategy::Dfs };
             match (designs_named(&[design], &limits.set), limits.get(auto)) {
                 (Ok(_), Ok(l)) if shard.is_some() && l.strategy == Strategy::Dfs => {
                     bad_input("--shard splits breadth-first levels: it needs --strategy bfs")
                 }
                 (Ok(ds), Ok(l)) => {
-                    report::run(&files, &ds, json, timings, report::Limits { shard, ..l }, &stop)
+                    report::run(&files, &ds, json, timings, verbose, report::Limits { shard, ..l }, &stop)
                 }
                 (Err(e), _) | (_, Err(e)) => bad_input(&e),
             }
@@ -481,10 +492,11 @@ fn main() -> ExitCode {
                 (Err(e), _) | (_, Err(e)) => bad_input(&e),
             }
         }
-        Cmd::Compare { dir, designs, format, timings, write_expected, limits } => {
+        Cmd::Compare { dir, designs, format, timings, write_expected, width, wide, limits } => {
+            let width = if wide { Some(usize::MAX) } else { width };
             match (designs_named(&designs, &limits.set), limits.get(Strategy::Dfs)) {
                 (Ok(ds), Ok(l)) => {
-                    suite::compare(dir.as_deref(), &ds, format, timings, write_expected, l, &stop)
+                    suite::compare(dir.as_deref(), &ds, format, timings, write_expected, width, l, &stop)
                 }
                 (Err(e), _) | (_, Err(e)) => bad_input(&e),
             }

@@ -362,14 +362,47 @@ pub fn worse_exit(a: u8, b: u8) -> u8 {
     }
 }
 
+/// One line for one design: the verdict and what decided it.
+pub fn summary_line(prog: &Program, design: &Design, o: &Outcome) -> String {
+    let r = &o.report;
+    let violated: Vec<String> = prog
+        .conds
+        .iter()
+        .zip(&r.conds)
+        .filter(|(_, c)| c.decided && !c.holds)
+        .map(|(c, _)| match (c.kind, &c.cond) {
+            (CondKind::Forbid, Cond::Oracle(o)) => o.name().to_string(),
+            _ => format!("{} {}", kind_word(c.kind), c.text),
+        })
+        .collect();
+    let open = r.conds.iter().filter(|c| !c.decided).count();
+    let what = match r.verdict() {
+        Verdict::Pass => "Ok".to_string(),
+        Verdict::Fail => format!("No: {}", violated.join(", ")),
+        Verdict::Unknown => {
+            format!("Unknown: {open} undecided ({})", r.stopped_by.map_or("stopped", |s| s.describe_short()))
+        }
+    };
+    let more = if r.verdict() == Verdict::Fail && open > 0 {
+        format!(" (+{open} undecided)")
+    } else {
+        String::new()
+    };
+    format!("  {:<12} {what}{more}", design.name)
+}
+
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     files: &[std::path::PathBuf],
     designs: &[Design],
     json: bool,
     timings: bool,
+    verbose: bool,
     limits: Limits,
     stop: &AtomicBool,
 ) -> u8 {
+    // Several designs: a line each unless asked for the details.
+    let summary = designs.len() > 1 && !verbose;
     let mut code = EXIT_PASS;
     let mut results = Vec::new();
     let progress = !json && std::io::IsTerminal::is_terminal(&std::io::stderr());
@@ -385,6 +418,9 @@ pub fn run(
             continue;
         };
         let name = if f.as_os_str() == "-" { "<stdin>".to_string() } else { f.display().to_string() };
+        if summary && !json {
+            println!("Test {} ({name}):", prog.name);
+        }
         for d in designs {
             let o = check(&prog, d, limits, stop, progress);
             code = fold_exit(code, o.report.verdict());
@@ -399,9 +435,14 @@ pub fn run(
                     });
                 }
                 results.push(j);
+            } else if summary {
+                println!("{}", summary_line(&prog, d, &o));
             } else {
                 println!("{}", text_report(&name, &prog, d, &o, timings));
             }
+        }
+        if summary && !json {
+            println!("  (details: --design NAME or -v; why: pinlab trace {name} --design NAME)\n");
         }
     }
     if json {

@@ -2,7 +2,8 @@
 //!
 //! The family is `litmus/scale/`: the seed race over N = 1..4 pages (each
 //! stored, fsynced and written by DMA) and M = 1..3 NICs. Each size × design
-//! is run as `pinlab run` does it (decide early, simulation first), with and
+//! is run for its time to a verdict (`pinlab run --first`: simulation first,
+//! stop at the first violation; a pass needs the whole space), with and
 //! without reduction, **each in a child process**: resident memory never
 //! shrinks back within one process, so only a fresh process measures the
 //! peak of one search. Every search has a memory budget and a time limit; a

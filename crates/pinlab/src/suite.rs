@@ -44,6 +44,8 @@ fn load_suite(dir: Option<&Path>) -> Result<Vec<(String, Program)>, u8> {
                 eprintln!("pinlab: error: cannot read {}: {e}", d.display());
                 EXIT_BAD_INPUT
             })?;
+            // As in the built-in suite: `scale/` is for `bench --scale`.
+            files.retain(|f| !f.strip_prefix(d).is_ok_and(|r| r.starts_with(SCALE_DIR)));
             files.sort();
             for f in files {
                 let rel = f.strip_prefix(d).unwrap_or(&f).display().to_string();
@@ -203,12 +205,19 @@ fn load_expected(dir: Option<&Path>) -> Result<Option<Expected>, String> {
     text.map(|t| crate::expected::parse(&t)).transpose()
 }
 
+/// The terminal's width in columns: `$COLUMNS`, else 120.
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).filter(|&c: &usize| c >= 40).unwrap_or(120)
+}
+
+#[allow(clippy::too_many_arguments)]
 pub fn compare(
     dir: Option<&Path>,
     designs: &[Design],
     format: Format,
     timings: bool,
     write_expected: bool,
+    width: Option<usize>,
     limits: Limits,
     stop: &AtomicBool,
 ) -> u8 {
@@ -249,9 +258,33 @@ pub fn compare(
                 }
                 rows.push(row);
             }
+            // On a terminal the table fits its width: design columns share
+            // what the scenario column leaves, and longer cells are cut
+            // with `…` (`--wide` or a pipe: the whole text).
+            let limit = if md { None } else { width.or(if tty { Some(terminal_width()) } else { None }) };
+            if let Some(total) = limit {
+                let first = rows.iter().map(|r| r[0].chars().count()).max().unwrap_or(0).max(header[0].len());
+                let per = (total.saturating_sub(first + 2) / designs.len().max(1)).saturating_sub(2).max(10);
+                for r in rows.iter_mut() {
+                    for c in r.iter_mut().skip(1) {
+                        if c.chars().count() > per {
+                            *c = c.chars().take(per - 1).collect::<String>() + "…";
+                        }
+                    }
+                }
+                for h in header.iter_mut().skip(1) {
+                    if h.chars().count() > per {
+                        *h = h.chars().take(per - 1).collect::<String>() + "…";
+                    }
+                }
+            }
             let widths: Vec<usize> = (0..header.len())
                 .map(|c| {
-                    rows.iter().map(|r| r[c].chars().count()).chain([header[c].len()]).max().unwrap_or(0)
+                    rows.iter()
+                        .map(|r| r[c].chars().count())
+                        .chain([header[c].chars().count()])
+                        .max()
+                        .unwrap_or(0)
                 })
                 .collect();
             let line = |cells: &[String], colour: bool| -> String {

@@ -248,3 +248,23 @@ fn traces_show_values_read_final_registers_and_what_stuck_threads_wait_for() {
     assert!(out.contains("flusher at `writeback f` for the pins on its locked folio to drop"), "{out}");
     assert!(out.contains("finally at `sync` for every thread to finish"), "{out}");
 }
+
+#[test]
+fn several_designs_print_a_line_each_and_the_matrix_fits_a_width() {
+    let out = stdout(&pinlab(&["run", SMALL]));
+    assert!(out.contains("  linux-4.19   No: checksum_error\n"), "{out}");
+    assert!(out.contains("  bounce       Ok\n"), "{out}");
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("  ")).count(),
+        6 + 1,
+        "a line per design, one hint: {out}"
+    );
+    let verbose = stdout(&pinlab(&["run", SMALL, "-v"]));
+    assert!(verbose.contains("forbid checksum_error              fails"), "{verbose}");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../litmus");
+    let o = pinlab(&["compare", dir, "--width", "100", "--designs", "linux-4.19,wait,bounce"]);
+    let table: Vec<String> = stdout(&o).lines().take_while(|l| !l.is_empty()).map(str::to_string).collect();
+    assert!(table.len() > 40, "the matrix has a row per scenario");
+    assert!(table.iter().all(|l| l.chars().count() <= 100), "every row fits in 100 columns");
+    assert!(table.iter().any(|l| l.contains('…')), "long cells are cut");
+}
