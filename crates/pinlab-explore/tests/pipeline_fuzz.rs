@@ -16,7 +16,7 @@
 //! it, and proptest prints the shrunk input). 2000 mutants and 1000 token
 //! sequences take about half a second at the test profile's opt-level 1.
 
-use pinlab_explore::{explore, replay, Config, Report, StopReason, Verdict};
+use pinlab_explore::{explore, replay, Config, Report, StopReason, Until, Verdict};
 use pinlab_litmus::{load, Source};
 use pinlab_model::design::PROFILES;
 use pinlab_model::{Cx, World};
@@ -27,6 +27,8 @@ use std::sync::LazyLock;
 
 const MAX_STATES: u64 = 500;
 const MAX_DEPTH: u32 = 40;
+/// The full search a limited one is compared with, where it finishes.
+const FULL_STATES: u64 = 2_000;
 /// The name every fuzzed source carries; diagnostics must mention it.
 const NAME: &str = "fuzz.litmus";
 
@@ -467,7 +469,10 @@ fn pipeline(text: &str, designs: &[usize]) -> Result<u8, TestCaseError> {
             for line in plain.lines() {
                 prop_assert!(located(line), "diagnostic without `{NAME}:line:col`: {line:?}\ninput:\n{text}");
             }
-            prop_assert_eq!(plain.lines().count(), d.diags.len(), "{}", plain);
+            // At most MAX_SHOWN, then one "and K more" line.
+            let shown = d.diags.len().min(pinlab_litmus::diag::MAX_SHOWN)
+                + usize::from(d.diags.len() > pinlab_litmus::diag::MAX_SHOWN);
+            prop_assert_eq!(plain.lines().count(), shown, "{}", plain);
             return Ok(0);
         }
     };
@@ -481,6 +486,44 @@ fn pipeline(text: &str, designs: &[usize]) -> Result<u8, TestCaseError> {
         consistent(&report, prog.conds.len()).map_err(|e| {
             TestCaseError::fail(format!("design {}: {e}\nreport: {report:#?}\ninput:\n{text}", profile.name))
         })?;
+        // Honest verdicts: whatever a limited search, deciding early or not,
+        // breadth- or depth-first, calls decided agrees with the full search
+        // (where the full search is small enough to finish here).
+        let full = explore(&cx, &init, &Config { max_states: Some(FULL_STATES), ..Default::default() });
+        if full.complete {
+            let variants = [
+                cfg,
+                Config { until: Until::Decided, presim_runs: 8, ..cfg },
+                Config {
+                    until: Until::Verdict,
+                    strategy: pinlab_explore::Strategy::Dfs,
+                    presim_runs: 8,
+                    ..cfg
+                },
+            ];
+            for (k, v) in variants.iter().enumerate() {
+                let r = if k == 0 { report.clone() } else { explore(&cx, &init, v) };
+                consistent(&r, prog.conds.len()).map_err(|e| {
+                    TestCaseError::fail(format!("design {} variant {k}: {e}\ninput:\n{text}", profile.name))
+                })?;
+                for (i, (a, b)) in r.conds.iter().zip(&full.conds).enumerate() {
+                    prop_assert!(
+                        !a.decided || a.holds == b.holds,
+                        "design {} variant {k}: condition {i} decided {} but the full search says {}\ninput:\n{text}",
+                        profile.name,
+                        a.holds,
+                        b.holds
+                    );
+                }
+                prop_assert!(
+                    r.verdict() == Verdict::Unknown || r.verdict() == full.verdict(),
+                    "design {} variant {k}: verdict {:?}, full search {:?}\ninput:\n{text}",
+                    profile.name,
+                    r.verdict(),
+                    full.verdict()
+                );
+            }
+        }
         for c in &report.conds {
             if let Some(w) = &c.witness {
                 if let Err(e) = replay(&cx, &init, w) {
@@ -511,7 +554,10 @@ fn consistent(r: &Report, n_conds: usize) -> Result<(), String> {
     check(r.conds.len() == n_conds, "one result per condition")?;
     check(r.complete == r.stopped_by.is_none(), "complete exactly when nothing stopped the search")?;
     check(
-        matches!(r.stopped_by, None | Some(StopReason::MaxStates | StopReason::MaxDepth)),
+        matches!(
+            r.stopped_by,
+            None | Some(StopReason::MaxStates | StopReason::MaxDepth | StopReason::Decided)
+        ),
         "stopped by a limit that was not set",
     )?;
     check(!r.complete || r.conds.iter().all(|c| c.decided), "a complete search decides every condition")?;
@@ -520,9 +566,10 @@ fn consistent(r: &Report, n_conds: usize) -> Result<(), String> {
         Verdict::Fail => {
             check(r.conds.iter().any(|c| !c.holds && c.decided), "fail without a condition decided false")?
         }
-        Verdict::Pass => {
-            check(r.complete && r.conds.iter().all(|c| c.holds), "pass without a complete search")?
-        }
+        Verdict::Pass => check(
+            r.conds.iter().all(|c| c.holds && c.decided),
+            "pass without every condition decided holding",
+        )?,
         Verdict::Unknown => check(!r.complete, "unknown after a complete search")?,
     }
     check(r.finals <= r.transitions + 1, "more final states than transitions")?;
