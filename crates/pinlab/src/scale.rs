@@ -85,7 +85,7 @@ fn size_of(name: &str) -> (u32, u32) {
 fn child(file: &Path, design: &str, reduction: bool, budget: u64, time_s: u64) -> Result<Run, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
     let mut cmd = Command::new(exe);
-    cmd.arg("run").arg(file).args(["--design", design, "--json", "-j", "1"]).args([
+    cmd.arg("run").arg(file).args(["--design", design, "--json", "-j", "1", "--first"]).args([
         "--max-memory",
         &budget.to_string(),
         "--time",
