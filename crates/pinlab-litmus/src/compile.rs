@@ -289,9 +289,12 @@ fn verb_text(v: &Verb) -> String {
 }
 
 fn suggest(word: &str, candidates: &[&str]) -> Option<String> {
+    // Case-insensitive, and never the word itself.
+    let lower = word.to_ascii_lowercase();
     candidates
         .iter()
-        .map(|c| (strsim::levenshtein(word, c), *c))
+        .filter(|c| **c != word)
+        .map(|c| (strsim::levenshtein(&lower, &c.to_ascii_lowercase()), *c))
         .filter(|(d, _)| *d <= 2)
         .min()
         .map(|(_, c)| format!("did you mean `{c}`?"))
@@ -302,12 +305,25 @@ impl Compiler<'_> {
         self.diags.push(d);
     }
 
+    /// `name` where a `what` (a setup object's kind: "file", "process",
+    /// ...) is needed and no such object has that name: say what it is if it
+    /// is something else, and suggest only objects of the needed kind.
     fn unknown(&self, name: &Ident, what: &str) -> Diag {
-        let known: Vec<&str> =
-            self.objs.keys().map(|s| s.as_str()).chain(self.globals.keys().map(|s| s.as_str())).collect();
+        let other = match (self.objs.get(&name.name), self.globals.get(&name.name)) {
+            (Some((o, _)), _) => Some(o.what()),
+            (None, Some((_, k, _))) => Some(k.what()),
+            (None, None) => None,
+        };
+        if let Some(is) = other {
+            return Diag::new(name.span, format!("`{}` is {is}, not a {what}", name.name))
+                .label(format!("a {what} is needed here"));
+        }
+        let article = format!("a {what}");
+        let same_kind: Vec<&str> =
+            self.objs.iter().filter(|(_, (o, _))| o.what() == article).map(|(n, _)| n.as_str()).collect();
         let d = Diag::new(name.span, format!("unknown {what} `{}`", name.name))
             .label(format!("no {what} of this name"));
-        match suggest(&name.name, &known) {
+        match suggest(&name.name, &same_kind) {
             Some(h) => d.help(h),
             None => d,
         }
