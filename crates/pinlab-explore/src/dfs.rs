@@ -177,8 +177,9 @@ fn visit(
     path: PathStats,
 ) -> bool {
     match expand(cx, w, cfg.crash_points, por, fp) {
-        Outcome::Final { stuck, sat } => {
+        Outcome::Final { stuck, sat, failed } => {
             found.finals += 1;
+            found.failed_threads |= failed;
             found.bounce_bytes_max = found.bounce_bytes_max.max(path.bounce_bytes);
             if let Some(o) = stuck {
                 note_fired(found, o, trail);

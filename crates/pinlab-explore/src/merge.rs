@@ -125,5 +125,6 @@ pub fn merge(
         elapsed_ms: parts.iter().map(|(_, r)| r.elapsed_ms).sum(),
         peak_memory_bytes: parts.iter().map(|(_, r)| r.peak_memory_bytes).max().unwrap_or(0),
         presim_runs: parts.iter().map(|(_, r)| r.presim_runs).max().unwrap_or(0),
+        failed_threads: parts.iter().fold(0, |m, (_, r)| m | r.failed_threads),
     })
 }

@@ -212,6 +212,11 @@ pub struct Report {
     /// Runs of the simulation before the search.
     #[serde(default)]
     pub presim_runs: u64,
+    /// Threads (bit per thread) that end some explored execution with
+    /// `thread.err` set: a failure the report warns about when no
+    /// condition reads that thread's `err`.
+    #[serde(default)]
+    pub failed_threads: u16,
 }
 
 /// What cut a search short.
@@ -380,6 +385,8 @@ pub(crate) enum Outcome {
         stuck: Option<Oracle>,
         /// Per condition: does the final world satisfy it.
         sat: Vec<bool>,
+        /// Threads that end with `thread.err` set (bit per thread).
+        failed: u16,
     },
 }
 
@@ -487,7 +494,8 @@ pub(crate) fn expand(
         w.fired.set(o);
         Some(o)
     };
-    Outcome::Final { stuck, sat: cx.prog.conds.iter().map(|c| c.cond.eval(&w)).collect() }
+    let failed = (0..n).filter(|&t| w.err(ThreadId(t as u8)).is_some()).fold(0u16, |m, t| m | 1 << t);
+    Outcome::Final { stuck, sat: cx.prog.conds.iter().map(|c| c.cond.eval(&w)).collect(), failed }
 }
 
 /// A thread whose current operation conflicts with nothing any other
@@ -625,6 +633,8 @@ pub(crate) struct Found<W> {
     /// A hit was recorded since the last look (depth-first search checks
     /// `done` only then).
     pub fresh: bool,
+    /// Threads that end some explored execution with `thread.err` set.
+    pub failed_threads: u16,
 }
 
 impl<W> Found<W> {
@@ -641,6 +651,7 @@ impl<W> Found<W> {
             depth: 0,
             stopped_by: None,
             fresh: false,
+            failed_threads: 0,
         }
     }
 
@@ -712,6 +723,7 @@ pub fn explore(cx: &Cx, init: &World, cfg: &Config) -> Report {
             depth: f.depth,
             stopped_by: f.stopped_by,
             fresh: false,
+            failed_threads: f.failed_threads,
         };
         (f, nodes.len(), vb + nodes.len() * 5, peak)
     };
@@ -793,6 +805,7 @@ fn report(
         elapsed_ms: start.elapsed().as_secs_f64() * 1e3,
         peak_memory_bytes,
         presim_runs: pre.map_or(0, |p| p.runs),
+        failed_threads: f.failed_threads,
     }
 }
 
@@ -879,8 +892,9 @@ fn bfs(cx: &Cx, init: &World, cfg: &Config, parallel: bool, pre: Vec<bool>) -> (
             };
             for (out, path, node) in outcomes {
                 match out {
-                    Outcome::Final { stuck, sat } => {
+                    Outcome::Final { stuck, sat, failed } => {
                         found.finals += 1;
+                        found.failed_threads |= failed;
                         found.bounce_bytes_max = found.bounce_bytes_max.max(path.bounce_bytes);
                         if let Some(o) = stuck {
                             note_fired(&mut found.fired, o, node);

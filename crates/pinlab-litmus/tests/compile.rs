@@ -695,7 +695,9 @@ fn threads_that_wait_for_each_other_are_a_compile_error_naming_the_cycle() {
 
 #[test]
 fn a_name_of_the_wrong_kind_says_what_it_is_and_suggestions_fit_the_kind() {
-    let e = errs(&with_setup("thread a on p {\n  m = mmap f pages=0..2 shared write\n  fsync m\n}\nthread b on m {\n  exit\n}\n"));
+    let e = errs(&with_setup(
+        "thread a on p {\n  m = mmap f pages=0..2 shared write\n  fsync m\n}\nthread b on m {\n  exit\n}\n",
+    ));
     assert!(e.contains("`m` is a mapping, not a file"), "{e}");
     assert!(e.contains("`m` is a mapping, not a process"), "{e}");
     assert!(!e.contains("did you mean `m`"), "never suggests the word itself: {e}");

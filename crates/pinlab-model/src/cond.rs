@@ -94,6 +94,17 @@ impl Cond {
         }
     }
 
+    /// Whether the condition reads a register or `err` of thread `t` (where
+    /// a failure would show: `[r =] fsync F` puts its errno in `r`).
+    pub fn reads_thread(&self, t: ThreadId) -> bool {
+        match self {
+            Cond::ErrEq { thread, .. } | Cond::RegEq { thread, .. } => *thread == t,
+            Cond::Not(c) => c.reads_thread(t),
+            Cond::And(a, b) | Cond::Or(a, b) => a.reads_thread(t) || b.reads_thread(t),
+            _ => false,
+        }
+    }
+
     /// Whether [`Cond::settled`] can ever say anything: the condition reads
     /// some oracle or `kernel_bug` atom.
     pub fn may_settle(&self) -> bool {

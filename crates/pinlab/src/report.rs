@@ -186,6 +186,8 @@ pub struct JsonResult {
     pub elapsed_ms: f64,
     /// The most resident memory seen while searching.
     pub peak_memory_bytes: u64,
+    /// Things the author may not have meant (a thread that fails unobserved).
+    pub warnings: Vec<String>,
     /// Upper bound on the chance that two distinct states shared a 64-bit
     /// fingerprint, so that a state was skipped (n²/2⁶⁵).
     pub omission_bound: f64,
@@ -250,10 +252,26 @@ pub fn json_result(file: &str, prog: &Program, design: &Design, o: &Outcome) -> 
         bounce_bytes_max: r.bounce_bytes_max,
         elapsed_ms: (r.elapsed_ms * 1000.0).round() / 1000.0,
         peak_memory_bytes: r.peak_memory_bytes,
+        warnings: unobserved_failures(prog, r),
         omission_bound: r.omission_bound(),
         trace,
         shard: None,
     }
+}
+
+/// Threads that failed (ended an execution with `thread.err` set) while no
+/// condition reads their `err`: the scenario may not test what its author
+/// thinks (a store outside its mapping faults the thread silently).
+pub fn unobserved_failures(prog: &Program, r: &Report) -> Vec<String> {
+    (0..prog.threads.len())
+        .filter(|&t| r.failed_threads & (1 << t) != 0)
+        .map(|t| pinlab_model::ids::ThreadId(t as u8))
+        .filter(|&t| !prog.conds.iter().any(|c| c.cond.reads_thread(t)))
+        .map(|t| {
+            let name = &prog.thread(t).name;
+            format!("thread `{name}` fails in some execution (`{name}.err` is set) and no condition reads it")
+        })
+        .collect()
 }
 
 /// The herd-like text report of one scenario under one design.
@@ -289,6 +307,9 @@ pub fn text_report(file: &str, prog: &Program, design: &Design, o: &Outcome, tim
     }
     let fired: Vec<_> = r.fired.iter().map(|(o, _)| o.name()).collect();
     s += &format!("  oracles fired: {}\n", if fired.is_empty() { "none".into() } else { fired.join(", ") });
+    for w in unobserved_failures(prog, r) {
+        s += &format!("  warning: {w}\n");
+    }
     let pt = r.pin_tests;
     if pt.consulted > 0 {
         s += &format!(

@@ -131,3 +131,17 @@ fn completions_and_man_page_are_generated() {
     assert_eq!(o.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&o.stdout).contains(".TH pinlab 1"));
 }
+
+#[test]
+fn a_thread_that_fails_unobserved_is_warned_about() {
+    let text = "litmus quiet\nsetup {\n  disk d0 sectors=64\n  fs fs0 on d0 type=csumfs\n  file f on fs0 pages=2\n  process p\n}\nthread a on p {\n  m = mmap f pages=0..2 shared write\n  munmap m\n  store m[0] = 0x11\n}\n";
+    let o = pinlab_stdin(&["run", "-", "--design", "bounce"], text.as_bytes());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("warning: thread `a` fails in some execution"), "{out}");
+    // Reading the error silences it.
+    let watched = format!("{text}always a.err == EFAULT\n");
+    let o = pinlab_stdin(&["run", "-", "--design", "bounce"], watched.as_bytes());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(!out.contains("warning:"), "{out}");
+    assert_eq!(o.status.code(), Some(0), "{out}");
+}
