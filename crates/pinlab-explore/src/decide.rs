@@ -78,56 +78,53 @@ pub(crate) fn outcome_hits(cx: &Cx, o: &Outcome, i: usize) -> bool {
 /// Steps a judged or simulated execution may take (as `pinlab sim`).
 pub const MAX_STEPS: u32 = 10_000;
 
-/// Replay `sched` (valid by construction); the world at its end.
-fn replay_world(cx: &Cx, init: &World, sched: &Schedule) -> Option<World> {
+/// Replay `sched` (valid by construction) until `stop` holds of the world;
+/// the number of moves taken then (`None` if it never holds or a move does
+/// not replay) and the world.
+fn replay_until(
+    cx: &Cx,
+    init: &World,
+    sched: &Schedule,
+    stop: impl Fn(&World) -> bool,
+) -> (Option<usize>, World) {
     let mut w = init.clone();
-    for m in sched.moves() {
+    if stop(&w) {
+        return (Some(0), w);
+    }
+    for (k, m) in sched.moves().enumerate() {
         match m {
             Move::Thread(t) => {
                 w.step(cx, t, &mut NoTrace);
             }
             Move::Fault(f) => {
-                w.inject(cx, f, &mut NoTrace).ok()?;
+                if w.inject(cx, f, &mut NoTrace).is_err() {
+                    return (None, w);
+                }
             }
             Move::Crash => w.crash_and_recover(&mut NoTrace),
         }
+        if stop(&w) {
+            return (Some(k + 1), w);
+        }
     }
-    Some(w)
+    (None, w)
 }
 
 /// The witness of condition `i` to report from a shrunk schedule: its
 /// prefix when that already settles the condition, else the whole
 /// (completed) execution.
 pub(crate) fn witness_from(cx: &Cx, init: &World, m: crate::minimise::Minimised, i: usize) -> Schedule {
-    match replay_world(cx, init, &m.schedule) {
-        Some(w) if settled_hit(cx, &w, i) => m.schedule,
+    let n = m.schedule.len();
+    match replay_until(cx, init, &m.schedule, |w| settled_hit(cx, w, i)) {
+        (Some(k), _) if k <= n => m.schedule,
         _ => m.completed,
     }
 }
 
 /// The shortest prefix of `sched` after which oracle `o` has fired.
 pub(crate) fn firing_prefix(cx: &Cx, init: &World, sched: &Schedule, o: Oracle) -> Option<Schedule> {
-    let mut w = init.clone();
-    let mut out = Schedule(Vec::new());
-    if w.fired().has(o) {
-        return Some(out);
-    }
-    for m in sched.moves() {
-        out.push(m);
-        match m {
-            Move::Thread(t) => {
-                w.step(cx, t, &mut NoTrace);
-            }
-            Move::Fault(f) => {
-                w.inject(cx, f, &mut NoTrace).ok()?;
-            }
-            Move::Crash => w.crash_and_recover(&mut NoTrace),
-        }
-        if w.fired().has(o) {
-            return Some(out);
-        }
-    }
-    None
+    let (k, _) = replay_until(cx, init, sched, |w| w.fired().has(o));
+    k.map(|k| sched.moves().take(k).collect())
 }
 
 /// What the simulation before the search saw: per condition, the first run

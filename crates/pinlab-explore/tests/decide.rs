@@ -9,64 +9,14 @@
 //! report, however cut short, calls a forbid whose oracle fired "holds".
 
 use pinlab_explore::budget::resident_bytes;
-use pinlab_explore::{
-    explore, judge, Config, Method, Report, Schedule, StopReason, Strategy, Until, Verdict,
-};
-use pinlab_litmus::{load, Source};
+use pinlab_explore::{Config, Method, Report, StopReason, Strategy, Until, Verdict};
 use pinlab_model::cond::Cond;
 use pinlab_model::design::PROFILES;
 use pinlab_model::program::CondKind;
-use pinlab_model::{Cx, Design, Program, World};
-use std::path::{Path, PathBuf};
+use pinlab_model::{Design, Program};
 
-fn litmus_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            litmus_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "litmus") {
-            out.push(p);
-        }
-    }
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../litmus")
-}
-
-fn load_file(f: &Path) -> Program {
-    let name = f.display().to_string();
-    let text = std::fs::read_to_string(f).unwrap();
-    load(&Source::new(&name, text.as_str())).unwrap_or_else(|d| panic!("{name}: {}", d.to_plain()))
-}
-
-/// The suite as `compare` runs it: everything but `scale/`.
-fn suite() -> Vec<(String, Program)> {
-    let mut files = Vec::new();
-    litmus_files(&root(), &mut files);
-    files.retain(|f| !f.strip_prefix(root()).unwrap().starts_with("scale"));
-    assert!(files.len() >= 40, "the suite is there");
-    files.iter().map(|f| (f.strip_prefix(root()).unwrap().display().to_string(), load_file(f))).collect()
-}
-
-fn designs() -> Vec<Design> {
-    PROFILES.iter().map(|p| p.design()).collect()
-}
-
-fn run(prog: &Program, d: &Design, cfg: &Config) -> Report {
-    explore(&Cx { prog, design: d }, &World::new(prog).unwrap(), cfg)
-}
-
-/// A witness of condition `i` replays and, completed deterministically,
-/// decides the condition (satisfies a forbid/exists, violates an always).
-fn check_witness(what: &str, prog: &Program, d: &Design, i: usize, w: &Schedule) {
-    let cx = Cx { prog, design: d };
-    let (o, _) = judge(&cx, &World::new(prog).unwrap(), w, 10_000)
-        .unwrap_or_else(|e| panic!("{what}: witness {w} does not replay: {e}"));
-    let want = prog.conds[i].kind != CondKind::Always;
-    assert_eq!(o.evals[i], Some(want), "{what}: witness {w} does not decide `{}`", prog.conds[i].text);
-}
+mod common;
+use common::{check_witness, designs, load_file, root, run, suite};
 
 /// Every condition decided, each as in `full`, with witnesses that replay.
 fn same_as_full(what: &str, prog: &Program, d: &Design, full: &Report, r: &Report) {

@@ -7,65 +7,11 @@
 //! way. Parallel runs must produce the very same report, and sharded runs,
 //! merged, the same verdicts and witnesses.
 
-use pinlab_explore::{explore, merge, Config, Report, Schedule, Shard, StopReason, Verdict};
-use pinlab_litmus::{load, Source};
-use pinlab_model::design::PROFILES;
-use pinlab_model::program::CondKind;
-use pinlab_model::{Cx, Design, Program, World};
-use std::path::{Path, PathBuf};
+use pinlab_explore::{merge, Config, Report, Shard, StopReason, Verdict};
+use pinlab_model::Program;
 
-fn litmus_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            litmus_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "litmus") {
-            out.push(p);
-        }
-    }
-}
-
-fn suite() -> Vec<(String, Program)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../litmus");
-    let mut files = Vec::new();
-    litmus_files(&root, &mut files);
-    // The scaling family is for `bench --scale`, not for exhaustive tests.
-    files.retain(|f| !f.strip_prefix(&root).unwrap().starts_with("scale"));
-    assert!(files.len() >= 40, "the suite is there");
-    files
-        .into_iter()
-        .map(|f| {
-            let name = f.strip_prefix(&root).unwrap().display().to_string();
-            let text = std::fs::read_to_string(&f).unwrap();
-            let prog = load(&Source::new(&name, text.as_str()))
-                .unwrap_or_else(|d| panic!("{name}: {}", d.to_plain()));
-            (name, prog)
-        })
-        .collect()
-}
-
-fn designs() -> Vec<Design> {
-    PROFILES.iter().map(|p| p.design()).collect()
-}
-
-fn run(prog: &Program, d: &Design, cfg: &Config) -> Report {
-    explore(&Cx { prog, design: d }, &World::new(prog).unwrap(), cfg)
-}
-
-/// Replay a witness and check it decides condition `i` as reported: it
-/// replays, and it or its deterministic completion (a witness may stop at
-/// the state that settled its condition) ends in a final state (or a crash)
-/// where the condition is satisfied (`forbid`, `exists`) or violated
-/// (`always`).
-fn check_witness(name: &str, prog: &Program, d: &Design, i: usize, w: &Schedule) {
-    let cx = Cx { prog, design: d };
-    let (o, _) = pinlab_explore::judge(&cx, &World::new(prog).unwrap(), w, 10_000)
-        .unwrap_or_else(|e| panic!("{name} under {}: witness {w} does not replay: {e}", d.name));
-    let c = &prog.conds[i];
-    let want = c.kind != CondKind::Always;
-    assert_eq!(o.evals[i], Some(want), "{name} under {}: witness {w} does not decide `{}`", d.name, c.text);
-}
+mod common;
+use common::{check_witness, designs, run, suite};
 
 #[test]
 fn reduction_keeps_every_verdict_and_its_witnesses_replay() {

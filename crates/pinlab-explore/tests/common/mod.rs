@@ -1,0 +1,71 @@
+//! What the suite-wide explorer tests share: the scenarios of `litmus/`
+//! (the scaling family aside), the designs, one exploration, and the check
+//! that a witness replays and decides its condition.
+#![allow(dead_code)] // each test file uses its own part
+
+use pinlab_explore::{explore, judge, Config, Report, Schedule};
+use pinlab_litmus::{load, Source};
+use pinlab_model::design::PROFILES;
+use pinlab_model::program::CondKind;
+use pinlab_model::{Cx, Design, Program, World};
+use std::path::{Path, PathBuf};
+
+fn litmus_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            litmus_files(&p, out);
+        } else if p.extension().is_some_and(|e| e == "litmus") {
+            out.push(p);
+        }
+    }
+}
+
+/// The repository's `litmus/`.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../litmus")
+}
+
+pub fn load_file(f: &Path) -> Program {
+    let name = f.display().to_string();
+    let text = std::fs::read_to_string(f).unwrap();
+    load(&Source::new(&name, text.as_str())).unwrap_or_else(|d| panic!("{name}: {}", d.to_plain()))
+}
+
+/// The suite as `compare` runs it, named by path under `litmus/`: every
+/// scenario but the scaling family (`scale/`, for `bench --scale`).
+pub fn suite() -> Vec<(String, Program)> {
+    let root = root();
+    let mut files = Vec::new();
+    litmus_files(&root, &mut files);
+    files.retain(|f| !f.strip_prefix(&root).unwrap().starts_with("scale"));
+    assert!(files.len() >= 40, "the suite is there");
+    files.iter().map(|f| (f.strip_prefix(&root).unwrap().display().to_string(), load_file(f))).collect()
+}
+
+pub fn designs() -> Vec<Design> {
+    PROFILES.iter().map(|p| p.design()).collect()
+}
+
+pub fn run(prog: &Program, d: &Design, cfg: &Config) -> Report {
+    explore(&Cx { prog, design: d }, &World::new(prog).unwrap(), cfg)
+}
+
+/// A witness of condition `i` replays and it, or its deterministic
+/// completion (a witness may stop at the state that settled its condition),
+/// ends where the condition is satisfied (`forbid`, `exists`) or violated
+/// (`always`).
+pub fn check_witness(what: &str, prog: &Program, d: &Design, i: usize, w: &Schedule) {
+    let cx = Cx { prog, design: d };
+    let (o, _) = judge(&cx, &World::new(prog).unwrap(), w, 10_000)
+        .unwrap_or_else(|e| panic!("{what} under {}: witness {w} does not replay: {e}", d.name));
+    let want = prog.conds[i].kind != CondKind::Always;
+    assert_eq!(
+        o.evals[i],
+        Some(want),
+        "{what} under {}: witness {w} does not decide `{}`",
+        d.name,
+        prog.conds[i].text
+    );
+}
