@@ -707,3 +707,24 @@ pub fn designs(name: Option<&str>) -> u8 {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exit_code_does_not_depend_on_the_order_of_results() {
+        use Verdict::*;
+        let orders: [&[Verdict]; 4] =
+            [&[Fail, Unknown], &[Unknown, Fail], &[Pass, Unknown, Pass], &[Unknown, Pass, Fail, Pass]];
+        let want = [EXIT_FAIL, EXIT_FAIL, EXIT_INCOMPLETE, EXIT_FAIL];
+        for (vs, w) in orders.iter().zip(want) {
+            assert_eq!(vs.iter().fold(EXIT_PASS, |c, v| fold_exit(c, *v)), w, "{vs:?}");
+            assert_eq!(vs.iter().rev().fold(EXIT_PASS, |c, v| fold_exit(c, *v)), w, "{vs:?} reversed");
+        }
+        // Bad input wins over everything, in either order.
+        assert_eq!(worse_exit(EXIT_INCOMPLETE, EXIT_BAD_INPUT), EXIT_BAD_INPUT);
+        assert_eq!(worse_exit(EXIT_BAD_INPUT, EXIT_FAIL), EXIT_BAD_INPUT);
+        assert_eq!(fold_exit(EXIT_BAD_INPUT, Verdict::Pass), EXIT_BAD_INPUT);
+    }
+}
