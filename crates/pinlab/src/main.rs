@@ -205,7 +205,7 @@ enum Cmd {
     /// Explore scenarios and print a herd-like report per scenario and design.
     #[command(after_help = "Example:\n  pinlab run litmus/seed/rdma-writeback.litmus --design linux-4.19")]
     Run {
-        /// Scenario files (.litmus).
+        /// Scenario files (.litmus), or `-` for standard input.
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// A design profile name, or `all` (`pinlab designs` lists them), e.g. `--design bounce`.
@@ -234,16 +234,19 @@ enum Cmd {
         after_help = "Example:\n  for i in 0 1 2 3; do pinlab run FILE --shard $i/4 --json > part$i.json; done\n  pinlab merge part*.json"
     )]
     Merge {
-        /// The shards' JSON outputs.
+        /// The shards' JSON outputs, e.g. `part*.json`.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Print the merged report as JSON (as `run --json` would).
         #[arg(long)]
         json: bool,
     },
     /// Print the shortest violating execution step by step.
     #[command(after_help = "Example:\n  pinlab trace litmus/seed/rdma-writeback.litmus --design linux-4.19")]
     Trace {
+        /// The scenario (.litmus), or `-` for standard input.
         file: PathBuf,
+        /// One design profile, e.g. `--design linux-4.19` (`pinlab designs` lists them).
         #[arg(long, short)]
         design: String,
         /// Which condition to explain (1-based, in report order); default: the first that fails.
@@ -252,6 +255,7 @@ enum Cmd {
         /// Replay this schedule (as printed by `trace`, e.g. `0.0.1.c`) instead of exploring.
         #[arg(long, value_name = "SCHEDULE")]
         schedule: Option<String>,
+        /// Print the story as JSON (steps, kernel functions, changes, registers).
         #[arg(long)]
         json: bool,
         /// Also write the execution as Chrome trace-event JSON (opens in the Perfetto UI).
@@ -265,12 +269,15 @@ enum Cmd {
         after_help = "Examples:\n  pinlab sim litmus/seed/rdma-writeback.litmus --design linux-4.19 --seed 1 --runs 10000\n  pinlab sim FILE --design linux-4.19 --replay 0.0.0.2.2.1.2\n\nExit codes: 0 no failure found, 1 a failure found, 2 bad input, 3 stopped early (Ctrl-C)."
     )]
     Sim {
+        /// The scenario (.litmus), or `-` for standard input.
         file: PathBuf,
         /// A design profile name, or `all` (`--replay` needs one).
         #[arg(long, short, default_value = "all")]
         design: String,
+        /// The simulation's seed: the same seed gives the same runs, e.g. `--seed 7`.
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// How many random executions, e.g. `--runs 100000`.
         #[arg(long, default_value_t = 1000)]
         runs: u64,
         /// A run longer than this is cut and not judged.
@@ -280,6 +287,7 @@ enum Cmd {
         /// crash,eio,reclaim,migrate,delay, `all` or `none`. Default: all but eio.
         #[arg(long, default_value = "crash,reclaim,migrate,delay", value_name = "KINDS")]
         faults: String,
+        /// Print the report as JSON (counts per condition, every failure with its seed and schedule).
         #[arg(long)]
         json: bool,
         /// Replay one run: its run seed (`0x...`, as printed) or its schedule.
@@ -365,6 +373,8 @@ enum Cmd {
         /// Comma-separated design names; default: all. E.g. `--designs linux-4.19,bounce`.
         #[arg(long, value_delimiter = ',', visible_alias = "design")]
         designs: Vec<String>,
+        /// `text` (a table), `markdown`, `json` (every cell's report) or
+        /// `html` (one page with the matrix and every failing cell's trace).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// Also print wall time (text output).
@@ -519,4 +529,35 @@ fn did_you_mean<'a>(got: &str, names: &[&'a str]) -> Option<&'a str> {
 fn bad_input(msg: &str) -> u8 {
     eprintln!("pinlab: error: {msg}");
     EXIT_BAD_INPUT
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every argument of every command says what it is for.
+    #[test]
+    fn every_argument_has_help() {
+        let cmd = <Cli as clap::CommandFactory>::command();
+        for sub in cmd.get_subcommands() {
+            for arg in sub.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                assert!(arg.get_help().is_some(), "`pinlab {} {id}` has no help text", sub.get_name());
+            }
+        }
+    }
+
+    #[test]
+    fn sizes_parse_in_binary_units_and_bad_ones_are_refused() {
+        assert_eq!(parse_size("2G"), Ok(2 << 30));
+        assert_eq!(parse_size("512M"), Ok(512 << 20));
+        assert_eq!(parse_size("1.5GiB"), Ok(3 << 29));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert!(parse_size("12 parsecs").is_err());
+        assert!(parse_size("-1G").is_err());
+        assert!(parse_size("0").is_err());
+    }
 }
