@@ -19,10 +19,14 @@ use std::time::Instant;
 static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../../litmus");
 
 /// Scenario name (path relative to the suite root, without `.litmus`) and program.
-fn load_suite(dir: Option<&Path>) -> Result<Vec<(String, Program)>, u8> {
+/// The suite's programs. With `json`, files that do not compile are
+/// reported as a JSON array of `{file, error, diagnostics}` on stdout (as
+/// `run --json` does), else as diagnostics on stderr.
+fn load_suite(dir: Option<&Path>, json: bool) -> Result<Vec<(String, Program)>, u8> {
     let plain = !std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut out = Vec::new();
     let mut bad = false;
+    let mut bad_json: Vec<serde_json::Value> = Vec::new();
     match dir {
         None => {
             let mut files = Vec::new();
@@ -32,9 +36,17 @@ fn load_suite(dir: Option<&Path>) -> Result<Vec<(String, Program)>, u8> {
             files.retain(|(p, _)| !p.starts_with(SCALE_DIR));
             files.sort_by(|a, b| a.0.cmp(&b.0));
             for (path, text) in files {
-                match load_text(&format!("<builtin>/litmus/{path}"), &text, plain) {
+                let name = format!("<builtin>/litmus/{path}");
+                let loaded = if json {
+                    pinlab_litmus::load(&pinlab_litmus::Source::new(name.as_str(), text.as_str())).map_err(|d| {
+                        bad_json.push(serde_json::json!({"file": name, "error": "bad input", "diagnostics": d.to_json()}))
+                    })
+                } else {
+                    load_text(&name, &text, plain).map_err(|_| ())
+                };
+                match loaded {
                     Ok(p) => out.push((path.trim_end_matches(".litmus").to_string(), p)),
-                    Err(_) => bad = true,
+                    Err(()) => bad = true,
                 }
             }
         }
@@ -49,14 +61,22 @@ fn load_suite(dir: Option<&Path>) -> Result<Vec<(String, Program)>, u8> {
             files.sort();
             for f in files {
                 let rel = f.strip_prefix(d).unwrap_or(&f).display().to_string();
-                match load_path(&f, plain) {
+                let loaded = if json {
+                    crate::report::load_path_json(&f).map_err(|d| bad_json.push(d))
+                } else {
+                    load_path(&f, plain).map_err(|_| ())
+                };
+                match loaded {
                     Ok(p) => out.push((rel.trim_end_matches(".litmus").to_string(), p)),
-                    Err(_) => bad = true,
+                    Err(()) => bad = true,
                 }
             }
         }
     }
     if bad {
+        if json {
+            println!("{}", serde_json::to_string_pretty(&bad_json).expect("serialisable"));
+        }
         return Err(EXIT_BAD_INPUT);
     }
     if out.is_empty() {
@@ -180,7 +200,7 @@ pub fn explore_cells<T: Send>(
 
 /// The suite, for other commands (`bench`).
 pub fn load_suite_pub(dir: Option<&Path>) -> Result<Vec<(String, Program)>, u8> {
-    load_suite(dir)
+    load_suite(dir, false)
 }
 
 /// `✓`, `✗` and the violated conditions, or `?`, as a matrix cell shows
@@ -222,7 +242,7 @@ pub fn compare(
     stop: &AtomicBool,
 ) -> u8 {
     let start = Instant::now();
-    let suite = match load_suite(dir) {
+    let suite = match load_suite(dir, format == Format::Json) {
         Ok(s) => s,
         Err(c) => return c,
     };

@@ -30,8 +30,8 @@ fn stderr(o: &Output) -> String {
 
 fn temp(name: &str, text: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("pinlab-hostile-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join(name);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
     std::fs::write(&p, text).unwrap();
     p
 }
@@ -106,6 +106,12 @@ fn json_mode_reports_bad_input_as_json() {
     assert_eq!(d["line"], 5);
     assert_eq!(d["column"], 8);
     assert_eq!(d["message"], "unknown oracle `bogus`");
+    // So is a suite with a bad file, under `compare --format json`.
+    let dir = temp("suite/x.litmus", "litmus x\nsetup {\n  disk d0 sectors=8\n}\nforbid bogus\n");
+    let o = pinlab(&["compare", dir.parent().unwrap().to_str().unwrap(), "--format", "json"]);
+    assert_eq!(o.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON on stdout");
+    assert_eq!(v[0]["diagnostics"][0]["message"], "unknown oracle `bogus`");
     // A trace with nothing to explain is JSON too.
     let o = pinlab(&["trace", SMALL, "--design", "bounce", "--json"]);
     assert_eq!(o.status.code(), Some(0));
