@@ -132,6 +132,7 @@ pub fn compile(source: &Source, sc: &ast::Scenario) -> Result<Program, Diags> {
             threads: vec![],
             finally: None,
             conds: vec![],
+            warnings: vec![],
         },
     };
     for s in &sc.setup {
@@ -188,6 +189,7 @@ pub fn compile(source: &Source, sc: &ast::Scenario) -> Result<Program, Diags> {
                 ast::CondKind::Exists => CondKind::Exists,
                 ast::CondKind::Always => CondKind::Always,
             };
+            c.vacuous(&cond, d.expr.span());
             c.prog.conds.push(CondDecl { kind, cond, text: d.text.clone(), implicit: false });
         }
     }
@@ -778,6 +780,24 @@ impl Compiler<'_> {
         }
         self.op_spans.push(spans);
         t
+    }
+
+    /// Warn about an oracle the condition reads that this machine can never
+    /// fire: the condition is then decided by its shape, not by the race
+    /// (`forbid checksum_error` on a scenario without csumfs holds however
+    /// the threads interleave).
+    fn vacuous(&mut self, cond: &Cond, span: Span) {
+        let has = |ty: FsType| self.prog.fss.iter().any(|f| f.ty == ty);
+        let mut why = Vec::new();
+        if cond.reads_oracle(Oracle::ChecksumError) && !has(FsType::Csumfs) {
+            why.push("`checksum_error` can never fire here: no file system has type=csumfs (the only one with checksums)");
+        }
+        if cond.reads_oracle(Oracle::Torn) && !has(FsType::Ext4like) {
+            why.push("`torn` can never fire here: no file system has type=ext4like (the only one writing in place)");
+        }
+        for w in why {
+            self.prog.warnings.push(format!("{}: {w}", self.source.locate(span)));
+        }
     }
 
     /// Waits no execution can get past: statement A waits for a name that

@@ -705,3 +705,17 @@ fn a_name_of_the_wrong_kind_says_what_it_is_and_suggestions_fit_the_kind() {
     let e = errs(&with_setup("thread a on p {\n  fsync F\n}\n"));
     assert!(e.contains("unknown file `F` (help: did you mean `f`?)"), "{e}");
 }
+
+#[test]
+fn a_condition_on_an_oracle_the_machine_cannot_fire_is_warned_about() {
+    let text = "litmus v\nsetup {\n  disk d0 sectors=64\n  fs fs0 on d0 type=ext4like\n  file f on fs0 pages=1\n  process p\n}\nthread a on p {\n  write f[0] = 0x11\n}\nforbid checksum_error\nforbid torn\n";
+    let p = ok(text);
+    assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
+    assert!(
+        p.warnings[0].starts_with("t.litmus:11:8: `checksum_error` can never fire here"),
+        "{:?}",
+        p.warnings
+    );
+    // The seed has csumfs: nothing to warn about.
+    assert!(ok(&with_setup("forbid checksum_error\n")).warnings.is_empty());
+}

@@ -94,6 +94,17 @@ impl Cond {
         }
     }
 
+    /// Whether the condition reads the oracle atom `o` itself (not
+    /// `kernel_bug(NAME)` or `torn(F[p])`, which are other atoms).
+    pub fn reads_oracle(&self, o: Oracle) -> bool {
+        match self {
+            Cond::Oracle(x) => *x == o,
+            Cond::Not(c) => c.reads_oracle(o),
+            Cond::And(a, b) | Cond::Or(a, b) => a.reads_oracle(o) || b.reads_oracle(o),
+            _ => false,
+        }
+    }
+
     /// Whether the condition reads a register or `err` of thread `t` (where
     /// a failure would show: `[r =] fsync F` puts its errno in `r`).
     pub fn reads_thread(&self, t: ThreadId) -> bool {

@@ -285,6 +285,9 @@ pub struct Program {
     /// The `finally` block, run as one more thread once all others are done.
     pub finally: Option<ThreadProg>,
     pub conds: Vec<CondDecl>,
+    /// What the compiler found suspicious but legal (`file:line:col: ...`),
+    /// printed with the report: a condition that can never fire here.
+    pub warnings: Vec<String>,
 }
 
 impl Program {

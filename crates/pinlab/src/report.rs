@@ -263,6 +263,10 @@ pub fn json_result(file: &str, prog: &Program, design: &Design, o: &Outcome) -> 
 /// condition reads their `err`: the scenario may not test what its author
 /// thinks (a store outside its mapping faults the thread silently).
 pub fn unobserved_failures(prog: &Program, r: &Report) -> Vec<String> {
+    prog.warnings.iter().cloned().chain(unobserved_threads(prog, r)).collect()
+}
+
+fn unobserved_threads<'a>(prog: &'a Program, r: &'a Report) -> impl Iterator<Item = String> + 'a {
     (0..prog.threads.len())
         .filter(|&t| r.failed_threads & (1 << t) != 0)
         .map(|t| pinlab_model::ids::ThreadId(t as u8))
@@ -271,7 +275,6 @@ pub fn unobserved_failures(prog: &Program, r: &Report) -> Vec<String> {
             let name = &prog.thread(t).name;
             format!("thread `{name}` fails in some execution (`{name}.err` is set) and no condition reads it")
         })
-        .collect()
 }
 
 /// The herd-like text report of one scenario under one design.
