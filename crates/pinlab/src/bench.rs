@@ -80,7 +80,18 @@ struct Bench {
     rows: Vec<Row>,
 }
 
-fn round(x: f64, digits: i32) -> f64 {
+/// `--out FILE`: write the JSON there too.
+pub fn write_out(out: Option<&Path>, text: &str) -> Result<(), u8> {
+    if let Some(p) = out {
+        std::fs::write(p, text).map_err(|e| {
+            eprintln!("pinlab: error: cannot write {}: {e}", p.display());
+            EXIT_BAD_INPUT
+        })?;
+    }
+    Ok(())
+}
+
+pub fn round(x: f64, digits: i32) -> f64 {
     let p = 10f64.powi(digits);
     (x * p).round() / p
 }
@@ -176,11 +187,8 @@ pub fn bench(
         rows,
     };
     let text = serde_json::to_string_pretty(&b).expect("serialisable");
-    if let Some(p) = out {
-        if let Err(e) = std::fs::write(p, &text) {
-            eprintln!("pinlab: error: cannot write {}: {e}", p.display());
-            return EXIT_BAD_INPUT;
-        }
+    if let Err(c) = write_out(out, &text) {
+        return c;
     }
     if json {
         println!("{text}");

@@ -14,7 +14,7 @@
 //! of the shards' states over the single run's) and the speed-up the split
 //! would give on as many machines (single time over the slowest shard).
 
-use crate::bench::BenchOpts;
+use crate::bench::{round, BenchOpts};
 use crate::report::{check, Limits};
 use crate::{EXIT_BAD_INPUT, EXIT_PASS};
 use pinlab_explore::{Shard, Until};
@@ -107,8 +107,8 @@ fn child(file: &Path, design: &str, reduction: bool, budget: u64, time_s: u64) -
         verdict: r["verdict"].as_str().unwrap_or("?").to_string(),
         decided: format!("{decided}/{}", conds.len()),
         states: r["states"].as_u64().unwrap_or(0),
-        ms: (ms * 10.0).round() / 10.0,
-        peak_memory_mib: (r["peak_memory_bytes"].as_f64().unwrap_or(0.0) / 1048576.0 * 10.0).round() / 10.0,
+        ms: round(ms, 1),
+        peak_memory_mib: round(r["peak_memory_bytes"].as_f64().unwrap_or(0.0) / 1048576.0, 1),
         stopped_by: r["stopped_by"].as_str().map(str::to_string),
     })
 }
@@ -213,8 +213,8 @@ pub fn bench_scale(
         shards.push(ShardRow {
             shards: n,
             total_states: total,
-            work: (total as f64 / single.states.max(1) as f64 * 100.0).round() / 100.0,
-            speedup: (single.elapsed_ms / slowest.max(1e-9) * 100.0).round() / 100.0,
+            work: round(total as f64 / single.states.max(1) as f64, 2),
+            speedup: round(single.elapsed_ms / slowest.max(1e-9), 2),
         });
     }
     let b = ScaleBench {
@@ -224,15 +224,12 @@ pub fn bench_scale(
         shard_scenario: sname,
         shard_design: design.name.clone(),
         single_states: single.states,
-        single_ms: (single.elapsed_ms * 10.0).round() / 10.0,
+        single_ms: round(single.elapsed_ms, 1),
         shards,
     };
     let text = serde_json::to_string_pretty(&b).expect("serialisable");
-    if let Some(p) = out {
-        if let Err(e) = std::fs::write(p, &text) {
-            eprintln!("pinlab: error: cannot write {}: {e}", p.display());
-            return EXIT_BAD_INPUT;
-        }
+    if let Err(c) = crate::bench::write_out(out, &text) {
+        return c;
     }
     if o.json {
         println!("{text}");

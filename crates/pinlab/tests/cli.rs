@@ -268,3 +268,22 @@ fn several_designs_print_a_line_each_and_the_matrix_fits_a_width() {
     assert!(table.iter().all(|l| l.chars().count() <= 100), "every row fits in 100 columns");
     assert!(table.iter().any(|l| l.contains('…')), "long cells are cut");
 }
+
+#[test]
+fn bench_scale_measures_each_size_in_its_own_process() {
+    // linux-6.x refuses the long-term file write pin: every size is decided
+    // in milliseconds, so this runs fast and its verdicts are known.
+    let o = pinlab(&["bench", "--scale", "--designs", "linux-6.x", "--time", "5s", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 9, "pages 1..4 × NICs 1..3 (NICs ≤ pages)");
+    for r in rows {
+        assert_eq!(r["reduced"]["verdict"], "fail", "{r}");
+        assert!(r["pages"].as_u64().unwrap() >= r["devices"].as_u64().unwrap(), "{r}");
+        assert!(r["reduced"]["peak_memory_mib"].as_f64().unwrap() > 0.0, "{r}");
+    }
+    let shards: Vec<u64> =
+        v["shards"].as_array().unwrap().iter().map(|s| s["shards"].as_u64().unwrap()).collect();
+    assert_eq!(shards, [2, 4, 8]);
+}
