@@ -266,7 +266,7 @@ enum Cmd {
     },
     /// Seeded random simulation with faults; every failure with the seed and schedule that replay it.
     #[command(
-        after_help = "Examples:\n  pinlab sim litmus/seed/rdma-writeback.litmus --design linux-4.19 --seed 1 --runs 10000\n  pinlab sim FILE --design linux-4.19 --replay 0.0.0.2.2.1.2\n\nExit codes: 0 no failure found, 1 a failure found, 2 bad input, 3 stopped early (Ctrl-C)."
+        after_help = "Examples:\n  pinlab sim litmus/seed/rdma-writeback.litmus --design linux-4.19 --seed 1 --runs 10000\n  pinlab sim FILE --design linux-4.19 --replay 0.0.0.2.2.1.2\n\nExit codes: 1 a failure found, 2 bad input, 3 no failure found (a sample decides nothing about forbid/always: run the search for that), 0 only if every condition is an exists seen in some run."
     )]
     Sim {
         /// The scenario (.litmus), or `-` for standard input.

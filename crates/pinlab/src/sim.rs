@@ -205,11 +205,19 @@ pub fn sim(file: &Path, designs: &[Design], opts: &SimOpts, stop: &AtomicBool) -
         let r = simulate(&cx, &init, &cfg);
         let elapsed = start.elapsed().as_secs_f64();
         bar.finish_and_clear();
-        if r.failing_runs > 0 {
-            code = EXIT_FAIL;
-        } else if !r.complete && code == EXIT_PASS {
-            code = EXIT_INCOMPLETE;
-        }
+        // The one verdict rule: a failing run decides; a sample without one
+        // decides nothing about `forbid`/`always` (and a seen `exists` is
+        // the only thing it can decide holding), so that is exit 3.
+        let all_decided =
+            prog.conds.iter().zip(&r.conds).all(|(c, sc)| c.kind == CondKind::Exists && sc.seen > 0);
+        let this = if r.failing_runs > 0 {
+            EXIT_FAIL
+        } else if r.complete && all_decided {
+            EXIT_PASS
+        } else {
+            EXIT_INCOMPLETE
+        };
+        code = crate::report::worse_exit(code, this);
         // One failure per distinct set of violated conditions, minimised.
         let mins: Vec<(&SimFailure, u64, Option<Minimised>)> = r
             .distinct
@@ -328,7 +336,7 @@ fn text_sim(
     let verdict = if r.failing_runs > 0 {
         format!("{} failing run(s)", r.failing_runs)
     } else {
-        "no failure found".to_string()
+        "no failure found (a sample: conditions it did not see fail stay undecided)".to_string()
     };
     s += &format!("Sim {} ({file}) under {}: {verdict}\n", prog.name, d.name);
     s += &format!(
@@ -362,7 +370,7 @@ fn text_sim(
             CondKind::Exists if sc.seen > 0 => format!("seen in {} of {} run(s)", sc.seen, sc.judged),
             CondKind::Exists => format!("not seen in {} judged run(s)", sc.judged),
             _ if sc.violated > 0 => format!("FAILS in {} of {} run(s)", sc.violated, sc.judged),
-            _ => format!("holds in {} judged run(s)", sc.judged),
+            _ => format!("not violated in {} judged run(s) (undecided)", sc.judged),
         };
         s += &format!("  {cond:<34} {status}\n");
     }
