@@ -100,8 +100,8 @@ struct Compiler<'a> {
     source: &'a Source,
     objs: HashMap<String, (Obj, Span)>,
     globals: HashMap<String, (NameId, Kind, Span)>,
-    /// Pages of each mapping whose `pages=` range is written out, for
-    /// checking constant indexes (`store m[5]` on a 2-page mapping).
+    /// Pages of each mapping or pin set whose `pages=` range is written
+    /// out, for checking constant indexes (`store m[5]` on a 2-page mapping).
     map_pages: HashMap<NameId, u64>,
     /// The statement span of each compiled op, per thread (finally last).
     op_spans: Vec<Vec<Span>>,
@@ -640,7 +640,7 @@ impl Compiler<'_> {
         let id = NameId(self.prog.names.len() as u8);
         self.prog.names.push(b.name.clone());
         self.globals.insert(b.name.clone(), (id, kind, b.span));
-        if kind == Kind::Map {
+        if kind == Kind::Map || kind == Kind::Pin {
             let pages = s.args.iter().find_map(|a| match a {
                 Arg::Key { key, value: Value::Range { start, end, .. } } if key.name == "pages" => {
                     Some(end.value.saturating_sub(start.value))
@@ -699,13 +699,14 @@ impl Compiler<'_> {
                     self.err(Diag::new(index.span, "page index out of range"));
                     return None;
                 }
-                // A constant index past a mapping's end would only SIGSEGV
-                // the thread at run time, silently: say so now.
+                // A constant index past the end of a mapping or pin set
+                // would only fault the thread (or fail the device access)
+                // at run time, silently: say so now.
                 if let Some(&pages) = self.map_pages.get(&id).filter(|&&p| index.value >= p) {
                     self.err(
                         Diag::new(index.span, format!("page {} is outside `{}`", index.value, base.name))
-                            .label("past the end of the mapping")
-                            .help(format!("`{}` maps {pages} page(s): index 0..{pages}", base.name)),
+                            .label("past its end")
+                            .help(format!("`{}` has {pages} page(s): index 0..{pages}", base.name)),
                     );
                     return None;
                 }

@@ -669,7 +669,12 @@ fn a_constant_index_past_a_mapping_is_a_compile_error() {
     let e =
         errs(&with_setup("thread a on p {\n  m = mmap f pages=0..2 shared write\n  store m[5] = 0x11\n}\n"));
     assert!(e.contains("page 5 is outside `m`"), "{e}");
-    assert!(e.contains("`m` maps 2 page(s)"), "{e}");
+    assert!(e.contains("`m` has 2 page(s)"), "{e}");
+    // A pin set too.
+    let pinned = "litmus p\nsetup {\n  disk d0 sectors=64\n  fs fs0 on d0 type=csumfs\n  file f on fs0 pages=2\n  process p\n  dma gpu\n}\nthread a on p {\n  m = mmap f pages=0..2 shared write\n  pg = pin m pages=0..1 write\n  gpu.write pg[IDX] = 0x22\n  unpin pg\n}\n";
+    let e = errs(&pinned.replace("IDX", "1"));
+    assert!(e.contains("page 1 is outside `pg`") && e.contains("`pg` has 1 page(s)"), "{e}");
+    ok(&pinned.replace("IDX", "0"));
     // In range: fine.
     ok(&with_setup("thread a on p {\n  m = mmap f pages=0..2 shared write\n  store m[1] = 0x11\n}\n"));
 }
