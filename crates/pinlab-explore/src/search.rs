@@ -186,22 +186,24 @@ pub struct Report {
     /// `holds` of `forbid`/`always` means "no violation found so far".
     pub complete: bool,
     pub conds: Vec<CondResult>,
-    /// Oracles that fired in some execution, with a shortest schedule to the
-    /// step where each first fired.
+    /// Oracles that fired in some execution, with a schedule to the step
+    /// where each first fired (the shortest breadth-first, a 1-minimal one
+    /// depth-first or from the simulation).
     pub fired: Vec<(Oracle, Schedule)>,
     /// How often, over all transitions explored, the design consulted its
     /// pin test, and how often the answer disagreed with the ghost count.
     pub pin_tests: PinTestCounts,
     /// The longest a thread stayed blocked, in steps of other threads,
-    /// along the explored paths (breadth-first: each state is reached by a
-    /// shortest path, so this is a lower bound over all executions).
+    /// along the explored paths (each state is counted on the first path
+    /// that reached it, so this is a lower bound over all executions).
     pub longest_wait_steps: u32,
     /// Bytes copied to bounce buffers in one execution, the most seen
     /// (along the explored paths, as above).
     pub bounce_bytes_max: u64,
     /// Length of the longest schedule explored.
     pub depth: u32,
-    /// Bytes the visited set and the parent links occupy at the end.
+    /// Bytes the visited set (and, breadth-first, the parent links) occupy
+    /// at the end.
     pub visited_bytes: u64,
     /// Why the search is incomplete, when it is.
     pub stopped_by: Option<StopReason>,
@@ -659,6 +661,25 @@ impl<W> Found<W> {
         self.pre[i] || self.hit[i].is_some()
     }
 
+    /// The same findings with every witness turned into another form
+    /// (breadth-first node numbers into schedules).
+    pub(crate) fn map<V>(self, f: impl Fn(W) -> V) -> Found<V> {
+        Found {
+            hit: self.hit.into_iter().map(|h| h.map(&f)).collect(),
+            fired: self.fired.into_iter().map(|(o, w)| (o, f(w))).collect(),
+            pre: self.pre,
+            transitions: self.transitions,
+            finals: self.finals,
+            pin_tests: self.pin_tests,
+            longest_wait_steps: self.longest_wait_steps,
+            bounce_bytes_max: self.bounce_bytes_max,
+            depth: self.depth,
+            stopped_by: self.stopped_by,
+            fresh: false,
+            failed_threads: self.failed_threads,
+        }
+    }
+
     /// Whether the search may stop now.
     pub(crate) fn done(&self, cx: &Cx, until: Until) -> bool {
         let n = self.hit.len();
@@ -711,20 +732,7 @@ pub fn explore(cx: &Cx, init: &World, cfg: &Config) -> Report {
         crate::dfs::explore(cx, init, cfg, pre_hit)
     } else {
         let (f, nodes, vb, peak) = bfs_on_pool(cx, init, cfg, pre_hit);
-        let f = Found {
-            hit: f.hit.iter().map(|h| h.map(|n| nodes.schedule(n))).collect(),
-            fired: f.fired.iter().map(|(o, n)| (*o, nodes.schedule(*n))).collect(),
-            pre: f.pre,
-            transitions: f.transitions,
-            finals: f.finals,
-            pin_tests: f.pin_tests,
-            longest_wait_steps: f.longest_wait_steps,
-            bounce_bytes_max: f.bounce_bytes_max,
-            depth: f.depth,
-            stopped_by: f.stopped_by,
-            fresh: false,
-            failed_threads: f.failed_threads,
-        };
+        let f = f.map(|n| nodes.schedule(n));
         (f, nodes.len(), vb + nodes.len() * 5, peak)
     };
     report(cx, init, cfg, found, pre.as_ref(), states, visited_bytes, peak, start)
