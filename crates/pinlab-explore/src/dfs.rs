@@ -14,6 +14,32 @@
 //! those of the breadth-first search ([`crate::search`]); the state space
 //! is the same, so verdicts are the same (tested in `tests/decide.rs`).
 //! Parallel expansion and shards need levels and are breadth-first only.
+//!
+//! # Sleep sets
+//!
+//! With `Config::sleep_sets` (and an exact visited set) the search keeps,
+//! per state on the path, a *sleep set* (Godefroid, "Partial-Order Methods
+//! for the Verification of Concurrent Systems", 1996, ch. 5): the threads
+//! whose next step was already taken from an ancestor and is independent
+//! of every step taken since, by the step footprints of
+//! `pinlab_model::footprint::step`. Such a step would only reach, in the
+//! other order, a state the earlier branch reaches too, so it is not taken.
+//! A state's children inherit the sleeping threads whose steps commute
+//! with the step taken, plus the siblings explored before it.
+//!
+//! With a visited set this needs one more rule, or a state first reached
+//! with a thread asleep would never take that thread's step, though a later
+//! path reaching it with the thread awake relies on it: each state keeps
+//! the sleep set it was explored with; reached again with a sleep set that
+//! lacks some of those threads, it takes just their steps, and keeps the
+//! intersection (Godefroid, fig. 5.3). With that rule every reachable state
+//! is visited (the steps are those of the full search, only taken fewer
+//! times): state counts, final states, oracles and verdicts are those of
+//! the search without sleep sets, which `tests/sleep.rs` checks on every
+//! suite scenario and design. Step footprints count the ghost version
+//! clock as a resource, so the two orders of commuting steps reach equal
+//! worlds, not merely equal up to renaming; the same test runs both orders
+//! of every independent pair it meets.
 
 use crate::budget::Budget;
 use crate::decide::{hit, outcome_hits, settled_hit, MAX_STEPS};
@@ -21,10 +47,12 @@ use crate::fingerprint::Fingerprinter;
 use crate::minimise::minimise;
 use crate::schedule::{Schedule, CRASH};
 use crate::search::{expand, Config, Found, Outcome, PathStats, StopReason, Succ, Visited, MAX_THREADS};
+use pinlab_model::footprint::step::StepFootprint;
 use pinlab_model::footprint::Aliases;
 use pinlab_model::ids::ThreadId;
 use pinlab_model::oracle::{Fired, Oracle};
 use pinlab_model::{Cx, World};
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
@@ -34,6 +62,100 @@ struct Frame {
     blocked: [bool; MAX_THREADS],
     fired_before: Fired,
     path: PathStats,
+    /// The state's sleep set plus the threads whose steps were taken from
+    /// it so far (a bit per thread); always 0 without sleep sets.
+    sleep: u16,
+    /// Each thread's next-step footprint in this state (sleep sets only).
+    fps: [StepFootprint; MAX_THREADS],
+}
+
+/// The visited set. With sleep sets, also the sleep set each state was
+/// explored with, kept only where it is not empty (most states).
+enum Seen {
+    Plain(Visited),
+    Sleep { all: FxHashSet<u64>, asleep: FxHashMap<u64, u16> },
+}
+
+/// What reaching a state with a given sleep set asks for.
+enum Reached {
+    New,
+    /// Explored before with no thread asleep that is awake now.
+    Covered,
+    /// Explored before with these threads asleep that are awake now: take
+    /// their steps.
+    Awake(u16),
+}
+
+impl Seen {
+    fn new(cfg: &Config) -> Seen {
+        if cfg.sleep_sets && cfg.bitstate_log2.is_none() {
+            Seen::Sleep { all: FxHashSet::default(), asleep: FxHashMap::default() }
+        } else {
+            Seen::Plain(Visited::new(cfg.bitstate_log2))
+        }
+    }
+
+    fn sleeps(&self) -> bool {
+        matches!(self, Seen::Sleep { .. })
+    }
+
+    fn reach(&mut self, fp: u128, sleep: u16) -> Reached {
+        match self {
+            Seen::Plain(v) => {
+                if v.insert(fp) {
+                    Reached::New
+                } else {
+                    Reached::Covered
+                }
+            }
+            Seen::Sleep { all, asleep } => {
+                let key = fp as u64;
+                if all.insert(key) {
+                    if sleep != 0 {
+                        asleep.insert(key, sleep);
+                    }
+                    return Reached::New;
+                }
+                let Some(stored) = asleep.get_mut(&key) else { return Reached::Covered };
+                let awake = *stored & !sleep;
+                if awake == 0 {
+                    return Reached::Covered;
+                }
+                *stored &= sleep;
+                if *stored == 0 {
+                    asleep.remove(&key);
+                }
+                Reached::Awake(awake)
+            }
+        }
+    }
+
+    fn bytes(&self) -> u64 {
+        match self {
+            Seen::Plain(v) => v.bytes(),
+            // hashbrown: one control byte per bucket beside the entry.
+            Seen::Sleep { all, asleep } => {
+                (all.capacity() as u64 * 8 / 7) * (8 + 1) + (asleep.capacity() as u64 * 8 / 7) * (16 + 1)
+            }
+        }
+    }
+}
+
+/// Whether a state's footprints can matter: something sleeps, or two
+/// threads may move (the first step taken then sleeps for the second).
+fn needs_footprints(cx: &Cx, w: &World, sleep: u16) -> bool {
+    sleep != 0 || (0..cx.prog.thread_count()).filter(|&t| w.may_run(cx, ThreadId(t as u8))).nth(1).is_some()
+}
+
+/// Each thread's next-step footprint in `w` (only those that may run matter).
+fn footprints(cx: &Cx, w: &World) -> [StepFootprint; MAX_THREADS] {
+    let mut fps = [StepFootprint::ALL; MAX_THREADS];
+    for (t, f) in fps.iter_mut().enumerate().take(cx.prog.thread_count()) {
+        if w.may_run(cx, ThreadId(t as u8)) {
+            *f = w.step_footprint(cx, ThreadId(t as u8));
+        }
+    }
+    fps
 }
 
 /// How many successors are taken between polls of the stop flag, the
@@ -55,7 +177,7 @@ pub(crate) fn explore(
     pre: Vec<bool>,
 ) -> (Found<Schedule>, u64, u64, u64) {
     let start = Instant::now();
-    let mut seen = Visited::new(cfg.bitstate_log2);
+    let mut seen = Seen::new(cfg);
     let mut budget = Budget::new(cfg.max_memory);
     let mut fp = Fingerprinter::default();
     let mut found: Found<Schedule> = Found::new(cx, pre);
@@ -66,22 +188,11 @@ pub(crate) fn explore(
     let mut states = 1u64;
     let mut trail: Vec<ThreadId> = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
-    seen.insert(fp.fingerprint(init));
+    seen.reach(fp.fingerprint(init), 0);
     on_new_fired(cx, &mut found, init, Fired::default(), &trail);
     let zero = PathStats { waits: [0; MAX_THREADS], bounce_bytes: 0 };
-    if visit(
-        cx,
-        cfg,
-        por,
-        &mut fp,
-        &mut seen,
-        &mut found,
-        &mut states,
-        &mut stack,
-        &trail,
-        Box::new(init.clone()),
-        zero,
-    ) {
+    let root = Box::new(init.clone());
+    if visit(cx, cfg, por, &mut fp, &mut seen, &mut found, &mut states, &mut stack, &trail, root, zero, 0) {
         // The initial state is final: nothing to pop.
     }
     let mut polls = 0u32;
@@ -113,12 +224,41 @@ pub(crate) fn explore(
             }
             continue;
         };
+        // The child sleeps on what slept here and commutes with `t`'s
+        // step, and on the siblings taken before it that do.
+        let mut sleep = 0u16;
+        let mut z = top.sleep;
+        while z != 0 {
+            let u = z.trailing_zeros() as usize;
+            z &= z - 1;
+            if !top.fps[u].conflicts(top.fps[t.idx()]) {
+                sleep |= 1 << u;
+            }
+        }
+        if seen.sleeps() {
+            top.sleep |= 1 << t.0;
+        }
         found.count(&next);
-        if !seen.insert(key) {
+        let reached = seen.reach(key, sleep);
+        if matches!(reached, Reached::Covered) {
             continue;
         }
         if cfg.max_depth.is_some_and(|d| trail.len() as u32 >= d) {
             found.stopped_by.get_or_insert(StopReason::MaxDepth);
+            continue;
+        }
+        if let Reached::Awake(awake) = reached {
+            // Seen before, but with steps asleep that are awake now: take
+            // just those, from this path.
+            let path = top.path.after(t, &top.blocked, &next);
+            let fps = footprints(cx, &next);
+            match expand(cx, next, false, por, &mut fp, !awake) {
+                Outcome::Moved { succs, blocked, fired_before, .. } => {
+                    trail.push(t);
+                    stack.push(Frame { succs: succs.into_iter(), blocked, fired_before, path, sleep, fps });
+                }
+                Outcome::Final { .. } => unreachable!("a state with a sleeping thread is not final"),
+            }
             continue;
         }
         if cfg.max_states.is_some_and(|m| states >= m) {
@@ -134,7 +274,20 @@ pub(crate) fn explore(
         if next.fired() != before {
             on_new_fired(cx, &mut found, &next, before, &trail);
         }
-        if !visit(cx, cfg, por, &mut fp, &mut seen, &mut found, &mut states, &mut stack, &trail, next, path) {
+        if !visit(
+            cx,
+            cfg,
+            por,
+            &mut fp,
+            &mut seen,
+            &mut found,
+            &mut states,
+            &mut stack,
+            &trail,
+            next,
+            path,
+            sleep,
+        ) {
             // A final state: no frame was pushed for it.
             trail.pop();
         }
@@ -168,15 +321,21 @@ fn visit(
     cfg: &Config,
     por: Option<&Aliases>,
     fp: &mut Fingerprinter,
-    seen: &mut Visited,
+    seen: &mut Seen,
     found: &mut Found<Schedule>,
     states: &mut u64,
     stack: &mut Vec<Frame>,
     trail: &[ThreadId],
     w: Box<World>,
     path: PathStats,
+    sleep: u16,
 ) -> bool {
-    match expand(cx, w, cfg.crash_points, por, fp) {
+    let fps = if seen.sleeps() && needs_footprints(cx, &w, sleep) {
+        footprints(cx, &w)
+    } else {
+        [StepFootprint::ALL; MAX_THREADS]
+    };
+    match expand(cx, w, cfg.crash_points, por, fp, sleep) {
         Outcome::Final { stuck, sat, failed } => {
             found.finals += 1;
             found.failed_threads |= failed;
@@ -194,7 +353,8 @@ fn visit(
         }
         Outcome::Moved { succs, blocked, crash, fired_before } => {
             if let Some(c) = crash {
-                if seen.insert(c.fp) && cfg.max_states.is_none_or(|m| *states < m) {
+                let new = matches!(seen.reach(c.fp, 0), Reached::New);
+                if new && cfg.max_states.is_none_or(|m| *states < m) {
                     *states += 1;
                     found.transitions += 1;
                     found.finals += 1;
@@ -211,7 +371,7 @@ fn visit(
                     }
                 }
             }
-            stack.push(Frame { succs: succs.into_iter(), blocked, fired_before, path });
+            stack.push(Frame { succs: succs.into_iter(), blocked, fired_before, path, sleep, fps });
             true
         }
     }

@@ -82,6 +82,13 @@ pub struct Config<'a> {
     /// longest wait) may differ. Off with crash points, which need every
     /// intermediate state.
     pub reduction: bool,
+    /// Sleep sets (depth-first search with exact fingerprints only): a
+    /// step already taken from an ancestor, and independent of everything
+    /// taken since, is not taken again (see `crate::dfs`). Every state is
+    /// still visited, so verdicts and state counts are those of the search
+    /// without; only transitions (and the per-transition counters: pin
+    /// tests, longest wait) drop.
+    pub sleep_sets: bool,
     /// Set from outside (Ctrl-C) to stop early with partial results.
     pub stop: Option<&'a AtomicBool>,
     /// Also explore a power loss (then mount and scrub) at every state:
@@ -403,16 +410,31 @@ pub(crate) struct Crash {
 /// Expand one state: step every thread that may run. The last candidate
 /// steps the state itself instead of a clone (a blocked step leaves the
 /// world untouched, so the state is still there if nothing moves).
+///
+/// Threads in `asleep` (a bit per thread) are not stepped: the sleep set of
+/// the depth-first search (`crate::dfs`). They may run, so a state where
+/// only they could is not final: it is returned as `Moved` with no
+/// successors.
 pub(crate) fn expand(
     cx: &Cx,
     w: Box<World>,
     crash_points: bool,
     por: Option<&Aliases>,
     fp: &mut Fingerprinter,
+    asleep: u16,
 ) -> Outcome {
     let n = cx.prog.thread_count();
     if let Some(al) = por {
         if let Some(t) = persistent_singleton(cx, &w, al) {
+            if asleep & 1 << t.0 != 0 {
+                // The persistent set is asleep: nothing here is new.
+                return Outcome::Moved {
+                    succs: Vec::new(),
+                    blocked: [false; MAX_THREADS],
+                    crash: None,
+                    fired_before: w.fired(),
+                };
+            }
             let fired_before = w.fired();
             let mut next = w;
             next.stats = Default::default();
@@ -429,15 +451,20 @@ pub(crate) fn expand(
                 }
                 // Not enabled after all: expand in full (the step left the
                 // world untouched).
-                _ => return expand(cx, next, crash_points, None, fp),
+                _ => return expand(cx, next, crash_points, None, fp, asleep),
             }
         }
     }
     let mut cands = [ThreadId(0); MAX_THREADS];
     let mut k = 0;
+    let mut sleeping = false;
     for t in 0..n {
         let tid = ThreadId(t as u8);
         if w.may_run(cx, tid) {
+            if asleep & 1 << t != 0 {
+                sleeping = true;
+                continue;
+            }
             cands[k] = tid;
             k += 1;
         }
@@ -469,7 +496,7 @@ pub(crate) fn expand(
             }
         }
     }
-    if !succs.is_empty() {
+    if !succs.is_empty() || sleeping {
         let crash = if crash_points {
             let mut c = own.expect("kept when crash points are on");
             c.crash_and_recover(&mut NoTrace);
@@ -891,7 +918,7 @@ fn bfs(cx: &Cx, init: &World, cfg: &Config, parallel: bool, pre: Vec<bool>) -> (
                 }
             }
             let expand_item = |f: &mut Fingerprinter, it: Item| {
-                (expand(cx, it.w, cfg.crash_points, por, f), it.path, it.node)
+                (expand(cx, it.w, cfg.crash_points, por, f, 0), it.path, it.node)
             };
             let outcomes: Vec<(Outcome, PathStats, u32)> = if parallel {
                 batch.into_par_iter().map_init(Fingerprinter::default, expand_item).collect()

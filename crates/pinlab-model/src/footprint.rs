@@ -43,6 +43,8 @@ use crate::ids::{NameId, ThreadId};
 use crate::program::{Backing, DevKind, Op, Program};
 use crate::world::{Binding, Cx, World};
 
+pub mod step;
+
 /// Read and write sets over the resources above, as bit masks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Footprint {

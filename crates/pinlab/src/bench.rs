@@ -43,6 +43,9 @@ struct Row {
     reduction: f64,
     /// Breadth-first, with reduction (the same states).
     ms_bfs: f64,
+    /// Depth-first with reduction and sleep sets (the same states).
+    transitions_sleep: u64,
+    ms_sleep: f64,
 }
 
 #[derive(Serialize)]
@@ -68,6 +71,12 @@ struct Bench {
     /// Breadth-first, with reduction, over all cells.
     total_ms_bfs: f64,
     states_per_s_bfs: f64,
+    /// Depth-first with reduction and sleep sets, over all cells: the same
+    /// states, fewer transitions.
+    total_transitions: u64,
+    total_transitions_sleep: u64,
+    total_ms_sleep: f64,
+    states_per_s_sleep: f64,
     /// Over all cells: stored bytes / stored states.
     bytes_per_state: f64,
     /// The largest per-cell reduction and the scenario it was seen on.
@@ -126,6 +135,7 @@ pub fn bench(
     let one = Limits { jobs: 1, reduction: true, strategy: Strategy::Dfs, ..Limits::default() };
     let full = Limits { reduction: false, ..one };
     let bfs = Limits { strategy: Strategy::Bfs, ..one };
+    let sleep = Limits { sleep_sets: true, ..one };
     let mut rows = Vec::new();
     let mut stored_bytes = 0u64;
     for (name, prog) in &suite {
@@ -133,6 +143,7 @@ pub fn bench(
             let r = check(prog, d, one, stop, false).report;
             let f = check(prog, d, full, stop, false).report;
             let b = check(prog, d, bfs, stop, false).report;
+            let z = check(prog, d, sleep, stop, false).report;
             stored_bytes += r.visited_bytes;
             let secs = (r.elapsed_ms / 1e3).max(1e-9);
             let secs_full = (f.elapsed_ms / 1e3).max(1e-9);
@@ -151,6 +162,8 @@ pub fn bench(
                 states_per_s_full: (f.states as f64 / secs_full).round(),
                 reduction: round(f.states as f64 / r.states.max(1) as f64, 2),
                 ms_bfs: round(b.elapsed_ms, 3),
+                transitions_sleep: z.transitions,
+                ms_sleep: round(z.elapsed_ms, 3),
             });
         }
     }
@@ -167,6 +180,7 @@ pub fn bench(
     let total_states_full: u64 = rows.iter().map(|r| r.states_full).sum();
     let total_ms_full: f64 = rows.iter().map(|r| r.ms_full).sum();
     let total_ms_bfs: f64 = rows.iter().map(|r| r.ms_bfs).sum();
+    let total_ms_sleep: f64 = rows.iter().map(|r| r.ms_sleep).sum();
     let best = rows.iter().max_by(|a, b| a.reduction.total_cmp(&b.reduction));
     let b = Bench {
         cells: rows.len(),
@@ -178,6 +192,10 @@ pub fn bench(
         states_per_s_full: (total_states_full as f64 / (total_ms_full / 1e3).max(1e-9)).round(),
         total_ms_bfs: round(total_ms_bfs, 1),
         states_per_s_bfs: (total_states as f64 / (total_ms_bfs / 1e3).max(1e-9)).round(),
+        total_transitions: rows.iter().map(|r| r.transitions).sum(),
+        total_transitions_sleep: rows.iter().map(|r| r.transitions_sleep).sum(),
+        total_ms_sleep: round(total_ms_sleep, 1),
+        states_per_s_sleep: (total_states as f64 / (total_ms_sleep / 1e3).max(1e-9)).round(),
         bytes_per_state: round(stored_bytes as f64 / total_states.max(1) as f64, 1),
         best_reduction: best.map_or(1.0, |r| r.reduction),
         best_reduction_cell: best.map_or(String::new(), |r| format!("{} / {}", r.scenario, r.design)),
@@ -205,6 +223,14 @@ pub fn bench(
         println!(
             "  breadth-first     {:>10} states  {:>9.1} ms  {:>9.0} states/s",
             b.total_states, b.total_ms_bfs, b.states_per_s_bfs
+        );
+        println!(
+            "  with sleep sets   {:>10} states  {:>9.1} ms  {:>9.0} states/s  ({} transitions, {} without)",
+            b.total_states,
+            b.total_ms_sleep,
+            b.states_per_s_sleep,
+            b.total_transitions_sleep,
+            b.total_transitions
         );
         println!("  stored: {:.1} bytes per state (visited set)", b.bytes_per_state);
         println!("  best reduction: {:.1}x on {}", b.best_reduction, b.best_reduction_cell);

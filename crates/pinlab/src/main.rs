@@ -79,6 +79,12 @@ struct Limits {
     /// verdicts, more states; for checking the reduction).
     #[arg(long)]
     no_reduction: bool,
+    /// Depth-first search only: keep sleep sets, so a step that commutes
+    /// with everything taken since it was explored is not taken again.
+    /// Same states and verdicts, fewer transitions; measured no faster yet
+    /// (see docs/explorer.md).
+    #[arg(long)]
+    sleep_sets: bool,
     /// Explore the whole space even when every condition is decided early
     /// (for the counters: states, pin tests, longest wait, bounce bytes).
     #[arg(long, conflicts_with = "first")]
@@ -186,6 +192,7 @@ impl Limits {
             bitstate_log2: self.bitstate,
             shard: None,
             reduction: !self.no_reduction,
+            sleep_sets: self.sleep_sets,
             until: if self.exhaustive {
                 pinlab_explore::Until::Exhausted
             } else if self.first {

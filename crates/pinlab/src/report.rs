@@ -83,6 +83,8 @@ pub struct Limits {
     pub bitstate_log2: Option<u8>,
     pub shard: Option<pinlab_explore::Shard>,
     pub reduction: bool,
+    /// Sleep sets in the depth-first search (`--sleep-sets`).
+    pub sleep_sets: bool,
     pub until: pinlab_explore::Until,
     pub sim_runs: u32,
     pub max_memory: Option<u64>,
@@ -116,6 +118,7 @@ pub fn check(
         bitstate_log2: limits.bitstate_log2,
         shard: limits.shard,
         reduction: limits.reduction,
+        sleep_sets: limits.sleep_sets && limits.reduction,
         crash_points: limits.crash_points || prog.crash_points,
         stop: Some(stop),
         progress: Some(&progress),

@@ -19,7 +19,7 @@ use crate::trace::Tracer;
 use crate::world::{Binding, Cx, OpState, World};
 
 impl World {
-    fn dev_target(
+    pub(crate) fn dev_target(
         &self,
         cx: &Cx,
         dev: DevId,

@@ -109,7 +109,7 @@ impl World {
 
     /// The next dirty cached folio at or after the pass's position
     /// (the PAGECACHE_TAG_DIRTY lookup of `write_cache_pages`).
-    fn wb_next_dirty(&self, wb: &WbState) -> Option<(FileId, u8, Pfn)> {
+    pub(crate) fn wb_next_dirty(&self, wb: &WbState) -> Option<(FileId, u8, Pfn)> {
         (wb.file.0..=wb.last_file.0).find_map(|f| {
             let from = if f == wb.file.0 { wb.page } else { 0 };
             let file = &self.files[usize::from(f)];
@@ -127,10 +127,16 @@ impl World {
         if cx.design.pinned_writeback != PinnedWriteback::Bounce || !self.maybe_pinned(cx, pfn, 0) {
             return false;
         }
+        self.wb_bounce_pinned(cx, pfn)
+    }
+
+    /// The rest of `wb_should_bounce` once the pin test said yes: with exact
+    /// tracking, only a folio pinned for write is bounced.
+    pub(crate) fn wb_bounce_pinned(&self, cx: &Cx, pfn: Pfn) -> bool {
         cx.design.pin_tracking != PinTracking::Exact || self.folio(pfn).write_pincount > 0
     }
 
-    fn wb_pfn(&self, wb: &WbState) -> Pfn {
+    pub(crate) fn wb_pfn(&self, wb: &WbState) -> Pfn {
         self.cached(wb.file, wb.page).expect("a folio under writeback left the page cache")
     }
 

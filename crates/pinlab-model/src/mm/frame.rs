@@ -184,13 +184,27 @@ impl Memory {
         self.alloc_in(owner, order, owner.movable())
     }
 
-    fn alloc_in(&mut self, owner: Owner, order: u8, movable_ok: bool) -> Option<Pfn> {
+    /// The first frame of the free run `alloc_in` would take.
+    fn pick(&self, order: u8, movable_ok: bool) -> Option<usize> {
         let n = 1usize << order;
         let (max, mov) = (usize::from(self.frames_max), usize::from(self.movable_start));
-        let movable: Vec<usize> = (0..max).step_by(n).filter(|&s| s >= mov && s + n <= max).collect();
-        let normal: Vec<usize> = (0..max).step_by(n).filter(|&s| s + n <= mov.min(max)).collect();
-        let zones = if movable_ok { [movable, normal].concat() } else { normal };
-        let start = zones.into_iter().find(|&s| self.run_free(s, n))?;
+        let movable = (0..max).step_by(n).filter(|&s| s >= mov && s + n <= max);
+        let normal = (0..max).step_by(n).filter(|&s| s + n <= mov.min(max));
+        if movable_ok {
+            movable.chain(normal).find(|&s| self.run_free(s, n))
+        } else {
+            normal.into_iter().find(|&s| self.run_free(s, n))
+        }
+    }
+
+    /// The frame `alloc(owner)` would return now, without taking it.
+    pub fn next_alloc(&self, owner: Owner) -> Option<Pfn> {
+        self.pick(0, owner.movable()).map(|s| Pfn(s as u8))
+    }
+
+    fn alloc_in(&mut self, owner: Owner, order: u8, movable_ok: bool) -> Option<Pfn> {
+        let n = 1usize << order;
+        let start = self.pick(order, movable_ok)?;
         if self.frames.len() < start + n {
             self.frames.resize(start + n, Frame { gen: 0, data: Default::default(), folio: None });
         }

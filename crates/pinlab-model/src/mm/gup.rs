@@ -77,8 +77,23 @@ impl World {
     /// counted in the step's stats. `own_refs` are references the caller
     /// itself holds (an isolation reference), which the heuristic discounts.
     pub(crate) fn maybe_pinned(&mut self, cx: &Cx, pfn: Pfn, own_refs: u32) -> bool {
+        let guess = self.pin_guess(cx, pfn, own_refs);
+        let truth = self.ghost.pins[self.mem.head(pfn).idx()] > 0;
+        self.stats.pin_tests += 1;
+        if guess && !truth {
+            self.stats.false_positives += 1;
+            self.fire(crate::oracle::Oracle::PinFalsePositive);
+        } else if truth && !guess {
+            self.stats.false_negatives += 1;
+            self.fire(crate::oracle::Oracle::PinFalseNegative);
+        }
+        guess
+    }
+
+    /// The design's answer to "is this folio pinned?", from the folio alone.
+    pub(crate) fn pin_guess(&self, cx: &Cx, pfn: Pfn, own_refs: u32) -> bool {
         let f = *self.folio(pfn);
-        let guess = match cx.design.pin_tracking {
+        match cx.design.pin_tracking {
             PinTracking::None => false,
             PinTracking::Heuristic => {
                 // Glisse: whatever references are not explained by mappings,
@@ -90,17 +105,7 @@ impl World {
             PinTracking::Bias if f.order > 0 => f.pincount > 0,
             PinTracking::Bias => f.refcount >= GUP_PIN_COUNTING_BIAS,
             PinTracking::Exact => f.pincount > 0,
-        };
-        let truth = self.ghost.pins[self.mem.head(pfn).idx()] > 0;
-        self.stats.pin_tests += 1;
-        if guess && !truth {
-            self.stats.false_positives += 1;
-            self.fire(crate::oracle::Oracle::PinFalsePositive);
-        } else if truth && !guess {
-            self.stats.false_negatives += 1;
-            self.fire(crate::oracle::Oracle::PinFalseNegative);
         }
-        guess
     }
 
     /// References a GUP of this kind adds to `_refcount` under the design.
