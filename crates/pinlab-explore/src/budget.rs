@@ -85,7 +85,8 @@ mod tests {
     fn resident_memory_is_read_and_grows_with_an_allocation() {
         let Some(before) = resident_bytes() else { return };
         assert!(before > 0);
-        let v = vec![1u8; 64 << 20];
+        // black_box: an optimised build would otherwise never allocate it.
+        let v = std::hint::black_box(vec![1u8; 64 << 20]);
         let after = resident_bytes().expect("read once, reads again");
         assert!(after >= before + (32 << 20), "64 MiB touched: {before} -> {after}");
         drop(v);

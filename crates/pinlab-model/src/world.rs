@@ -564,6 +564,10 @@ impl World {
         for fs in &mut self.fss {
             fs.forget_in_memory_state();
         }
+        // Blocks only the lost in-memory state kept are free now.
+        for fs in 0..self.fss.len() {
+            self.forget_dead_blocks(FsId(fs as u8));
+        }
     }
 
     /// Resolve a name; `Err(None)` means "not bound yet, wait".

@@ -175,7 +175,9 @@ impl World {
                         .is_err()
                     {
                         if fresh {
-                            self.fss[self.files[file.idx()].fs.idx()].used &= !(1 << b);
+                            let fs = self.files[file.idx()].fs;
+                            self.fss[fs.idx()].used &= !(1 << b);
+                            self.forget_dead_blocks(fs);
                         }
                         self.threads[t.idx()].err = Some(Errno::EIO);
                         st.stage = DioStage::Release;
