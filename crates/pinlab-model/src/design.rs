@@ -113,6 +113,13 @@ pub struct Design {
     /// FOLL_LONGTERM|FOLL_WRITE pins of a file mapping that needs dirty
     /// tracking fail with `EFAULT`.
     pub refuse_longterm_file_write_pin: bool,
+    /// `ib_umem_get` up to 6.1: `gup_flags = FOLL_WRITE`, plus FOLL_FORCE
+    /// when the MR is read-only, whatever access the MR asks for. A
+    /// read-only MR then breaks COW at registration on a private mapping
+    /// and fails with `EFAULT` on a read-only shared one (`check_vma_flags`).
+    /// 6.2 ("RDMA/umem: remove FOLL_FORCE usage") asks FOLL_WRITE only for
+    /// a writable MR.
+    pub umem_force_write: bool,
 }
 
 /// One named profile: the name users type and why it exists.
@@ -145,6 +152,7 @@ fn linux_4_19() -> Design {
         no_buffers_bug: true,
         rdma_odp: false,
         refuse_longterm_file_write_pin: false,
+        umem_force_write: true,
     }
 }
 
@@ -164,6 +172,7 @@ fn linux_6_x() -> Design {
         no_buffers_bug: false,
         rdma_odp: false,
         refuse_longterm_file_write_pin: true,
+        umem_force_write: false,
     }
 }
 

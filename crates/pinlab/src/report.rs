@@ -681,7 +681,10 @@ fn knobs(d: &Design) -> Vec<(String, String)> {
         "no_buffers_bug",
         "rdma_odp",
         "refuse_longterm_file_write_pin",
+        "umem_force_write",
     ];
+    // Every knob is listed (the name aside): a new one must be added here.
+    debug_assert_eq!(order.len() + 1, v.as_object().map_or(0, |o| o.len()), "knobs() misses a knob");
     order.iter().map(|k| (k.to_string(), v[k].to_string().trim_matches('"').to_string())).collect()
 }
 

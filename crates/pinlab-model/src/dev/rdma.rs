@@ -161,7 +161,7 @@ impl World {
     ) -> Result<Option<&'static str>, Errno> {
         let m = &self.odp[usize::from(id)];
         let (p, vpn) = (m.proc, m.start + i as u16);
-        match self.fault_in(cx, p, vpn, write, tr) {
+        match self.fault_in(cx, p, vpn, write, false, tr) {
             crate::mm::fault::Access::Blocked => Ok(None),
             crate::mm::fault::Access::Faulted(l) => Ok(Some(l)),
             crate::mm::fault::Access::Err(e) => Err(e),

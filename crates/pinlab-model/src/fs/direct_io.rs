@@ -87,7 +87,17 @@ impl World {
                     return Some("iov_iter_extract_pages: no mm");
                 };
                 // A read into the buffer needs FOLL_WRITE.
-                match self.gup_step(cx, p, start + u16::from(mpage), Foll::Pin, !is_write, false, None, tr) {
+                match self.gup_step(
+                    cx,
+                    p,
+                    start + u16::from(mpage),
+                    Foll::Pin,
+                    !is_write,
+                    false,
+                    false,
+                    None,
+                    tr,
+                ) {
                     GupStep::Blocked => return None,
                     GupStep::Progress(l) => return Some(l),
                     GupStep::Failed(e, l) => {

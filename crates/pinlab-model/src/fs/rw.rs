@@ -100,8 +100,10 @@ impl World {
         }
     }
 
-    /// `truncate F pages=N` / `punch F[p]`: for each page in `first..end`,
-    /// `truncate_inode_pages_range` locks the folio and waits for writeback,
+    /// `truncate F pages=N` / `punch F[p]`: a truncate first sets `i_size`
+    /// (`truncate_setsize`; a punch keeps it), then for each page in
+    /// `first..end`, `truncate_inode_pages_range` locks the folio and waits
+    /// for writeback,
     /// unmaps it everywhere (`unmap_mapping_range`), drops its private data
     /// and removes it from the page cache; then the file system frees the
     /// block. A pinned folio leaves the page cache but its frame lives on
@@ -120,6 +122,14 @@ impl World {
     ) -> Option<&'static str> {
         let from = match self.threads[t.idx()].op {
             OpState::Truncate { next } => next,
+            _ if shrink => {
+                // truncate_setsize: i_size first, so that from now on a
+                // fault past it gets SIGBUS instead of bringing a page back
+                // that truncate_pagecache would miss.
+                self.files[file.idx()].size = first;
+                self.threads[t.idx()].op = OpState::Truncate { next: first };
+                return Some("truncate_setsize: i_size_write");
+            }
             _ => first,
         };
         if let Some(i) = (from..end).find(|&i| self.cached(file, i).is_some()) {
@@ -148,15 +158,8 @@ impl World {
         for i in first..end {
             self.fs_make_hole(file, i);
         }
-        if shrink {
-            self.files[file.idx()].size = first;
-        }
         self.finish(t);
-        Some(if shrink {
-            "ext4_truncate / csumfs_setattr: blocks freed, i_size set"
-        } else {
-            "punch_hole: blocks freed"
-        })
+        Some(if shrink { "ext4_truncate / csumfs_setattr: blocks freed" } else { "punch_hole: blocks freed" })
     }
 
     /// Replace a file page's block by a hole (pointer sector zeroed; the

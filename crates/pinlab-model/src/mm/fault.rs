@@ -36,20 +36,27 @@ pub(crate) enum Access {
 
 impl World {
     /// One step of `handle_mm_fault` for `vpn` of process `p`, or `Ready` if no
-    /// fault is needed.
+    /// fault is needed. `force` is GUP's FOLL_FORCE: a write to a private
+    /// mapping without `PROT_WRITE` is allowed and breaks COW, leaving the
+    /// private copy mapped read-only (`check_vma_flags`, then
+    /// `can_follow_write_pte` with FOLL_COW in the 4.x era).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn fault_in<T: Tracer>(
         &mut self,
         cx: &Cx,
         p: ProcId,
         vpn: u16,
         write: bool,
+        force: bool,
         tr: &mut T,
     ) -> Access {
         if self.procs[p.idx()].state != ProcState::Alive {
             return Access::Err(Errno::EFAULT);
         }
         let Some(vma) = self.procs[p.idx()].vma(vpn).copied() else { return Access::Err(Errno::EFAULT) };
-        if write && !vma.write {
+        // check_vma_flags: FOLL_FORCE may write only a COW (private) mapping.
+        let forced_cow = force && !vma.shared;
+        if write && !vma.write && !forced_cow {
             return Access::Err(Errno::EFAULT);
         }
         match self.procs[p.idx()].pte(vpn).copied() {
@@ -58,6 +65,14 @@ impl World {
             None => match vma.file {
                 Some(file) => {
                     let index = vma.file_index(vpn);
+                    if index >= self.files[file.idx()].size {
+                        // filemap_fault: past i_size is VM_FAULT_SIGBUS
+                        // (checked again under the folio lock, so a cached
+                        // folio truncate has not reached yet is no help);
+                        // GUP turns it into EFAULT, and the model records
+                        // a CPU access's SIGBUS as EFAULT too.
+                        return Access::Err(Errno::EFAULT);
+                    }
                     let pfn = match self.cached(file, index) {
                         Some(pfn) => {
                             // filemap_fault → lock_folio_maybe_drop_mmap
@@ -73,7 +88,8 @@ impl World {
                     };
                     if write && !vma.shared {
                         // do_cow_fault: a private copy of the file page.
-                        return match self.cow_copy(p, vpn, pfn, None, true) {
+                        // maybe_mkwrite: writable only if the VMA is.
+                        return match self.cow_copy(p, vpn, pfn, None, vma.write) {
                             Some(new) => {
                                 tr.note(|| format!("private copy of f{}[{index}] in pfn {}", file.0, new.0));
                                 Access::Faulted("do_cow_fault")
@@ -103,7 +119,7 @@ impl World {
                     for i in 0..usize::from(n) {
                         self.mem.frames[head.idx() + i].data = page_fill(0, 0);
                         self.procs[p.idx()]
-                            .install(vma.start + i as u16, Pte::new(Pfn(head.0 + i as u8), true));
+                            .install(vma.start + i as u16, Pte::new(Pfn(head.0 + i as u8), vma.write));
                     }
                     let f = self.folio_mut(head);
                     f.refcount = u32::from(n);
@@ -129,7 +145,7 @@ impl World {
                     f.mapcount = 1;
                     f.flags.set(FolioFlags::ANON_EXCLUSIVE);
                     f.flags.set(FolioFlags::LRU);
-                    self.procs[p.idx()].install(vpn, Pte::new(pfn, true));
+                    self.procs[p.idx()].install(vpn, Pte::new(pfn, vma.write));
                     tr.note(|| format!("new anon page pfn {} at vpn {vpn}", pfn.0));
                     Access::Faulted("do_anonymous_page")
                 }
@@ -173,14 +189,35 @@ impl World {
                     "do_page_mkwrite → csumfs_page_mkwrite (folio_lock, folio_wait_stable, folio_mark_dirty)",
                 )
             }
-            Some(pte) if write && !pte.writable => self.do_wp_page(cx, p, vpn, pte.pfn, tr),
+            // A forced write already broke COW: the private copy stays
+            // read-only in the page table, and GUP takes it as it is.
+            Some(pte)
+                if write
+                    && force
+                    && !pte.writable
+                    && self.folio(pte.pfn).owner == Owner::Anon
+                    && self.folio(pte.pfn).flags.has(FolioFlags::ANON_EXCLUSIVE) =>
+            {
+                Access::Ready(pte.pfn)
+            }
+            Some(pte) if write && !pte.writable => self.do_wp_page(cx, p, vpn, pte.pfn, vma.write, tr),
             Some(pte) => Access::Ready(pte.pfn),
         }
     }
 
     /// `do_wp_page` on a private mapping: reuse the page if the design says
     /// nobody else can see it, else copy it (`wp_page_copy`).
-    fn do_wp_page<T: Tracer>(&mut self, cx: &Cx, p: ProcId, vpn: u16, pfn: Pfn, tr: &mut T) -> Access {
+    /// `vma_write`: the VMA allows writes; a forced write on one that does
+    /// not (FOLL_FORCE) leaves the page mapped read-only.
+    fn do_wp_page<T: Tracer>(
+        &mut self,
+        cx: &Cx,
+        p: ProcId,
+        vpn: u16,
+        pfn: Pfn,
+        vma_write: bool,
+        tr: &mut T,
+    ) -> Access {
         let f = self.folio(pfn);
         let reuse = f.owner == Owner::Anon
             && match cx.design.cow_reuse {
@@ -191,12 +228,12 @@ impl World {
             let (map, refs) = (f.mapcount, f.refcount);
             self.folio_mut(pfn).flags.set(FolioFlags::ANON_EXCLUSIVE);
             let e = self.procs[p.idx()].pte_mut(vpn).expect("PTE vanished");
-            e.writable = true;
+            e.writable = vma_write;
             e.dirty = true;
             tr.note(|| format!("pfn {} reused (mapcount {map}, refcount {refs})", pfn.0));
             return Access::Faulted("do_wp_page → wp_page_reuse");
         }
-        match self.cow_copy(p, vpn, pfn, Some(pfn), true) {
+        match self.cow_copy(p, vpn, pfn, Some(pfn), vma_write) {
             Some(new) => {
                 tr.note(|| format!("pfn {} copied to pfn {}", pfn.0, new.0));
                 Access::Faulted("do_wp_page → wp_page_copy")
@@ -282,7 +319,7 @@ impl World {
                 });
             }
         };
-        match self.fault_in(cx, p, vpn, write, tr) {
+        match self.fault_in(cx, p, vpn, write, false, tr) {
             Access::Blocked => None,
             Access::Faulted(l) => Some(l),
             Access::Err(e) => {

@@ -62,7 +62,14 @@ pub struct PinnedPage {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PinSet {
     pub foll: Foll,
+    /// The access the holder asked for: an MR's `IB_ACCESS_*_WRITE` (the
+    /// NIC enforces it; release dirties only a writable MR's pages), a pin's
+    /// FOLL_WRITE.
     pub write: bool,
+    /// FOLL_WRITE in the GUP flags, which `write_pincount` counts (`write`
+    /// and this differ for a read-only MR that `ib_umem_get` pinned with
+    /// FOLL_WRITE|FOLL_FORCE, see `Design::umem_force_write`).
+    pub foll_write: bool,
     pub longterm: bool,
     pub pages: Vec<PinnedPage>,
     /// Devices may use it: false once release began (for an MR: once the
@@ -168,6 +175,10 @@ impl World {
             _ => None,
         };
         let set_was_none = set.is_none();
+        // ib_umem_get before 6.2: FOLL_WRITE always, FOLL_FORCE for a
+        // read-only MR; the MR keeps the access it asked for.
+        let (gup_write, force) =
+            if dev.is_some() && cx.design.umem_force_write { (true, !write) } else { (write, false) };
         let done = set.map_or(0, |s| self.pinsets[s.idx()].pages.len() as u8);
         let vpn = start + u16::from(first + done);
         if set.is_none() {
@@ -176,15 +187,20 @@ impl World {
             let refused = cx.design.refuse_longterm_file_write_pin
                 && foll == Foll::Pin
                 && longterm
-                && write
+                && gup_write
                 && vma.is_some_and(|v| v.needs_dirty_tracking());
             if refused {
                 tr.note(|| "FOLL_LONGTERM|FOLL_WRITE on a dirty-tracked file mapping".into());
                 self.fail(t, Errno::EFAULT, Some(bind));
                 return Some("check_vma_flags: writable_file_mapping_allowed() == false → EFAULT");
             }
+            if force && vma.is_some_and(|v| v.shared && !v.write) {
+                tr.note(|| "ib_umem_get: FOLL_WRITE|FOLL_FORCE for a read-only MR".into());
+                self.fail(t, Errno::EFAULT, Some(bind));
+                return Some("check_vma_flags: FOLL_FORCE cannot write a shared read-only mapping → EFAULT");
+            }
         }
-        let set = match self.gup_step(cx, p, vpn, foll, write, longterm, set, tr) {
+        let set = match self.gup_step(cx, p, vpn, foll, gup_write, force, longterm, set, tr) {
             GupStep::Blocked => return None,
             GupStep::Progress(label) => return Some(label),
             GupStep::Failed(e, label) => {
@@ -195,6 +211,7 @@ impl World {
         };
         if set_was_none {
             self.threads[t.idx()].op = OpState::Gup { set };
+            self.pinsets[set.idx()].write = write;
         }
         let mut coalesced = false;
         if self.pinsets[set.idx()].pages.len() == usize::from(pages) {
@@ -287,11 +304,12 @@ impl World {
         vpn: u16,
         foll: Foll,
         write: bool,
+        force: bool,
         longterm: bool,
         set: Option<PinSetId>,
         tr: &mut T,
     ) -> GupStep {
-        let pfn = match self.fault_in(cx, p, vpn, write, tr) {
+        let pfn = match self.fault_in(cx, p, vpn, write, force, tr) {
             Access::Blocked => return GupStep::Blocked,
             Access::Faulted(l) => return GupStep::Progress(l),
             Access::Err(e) => {
@@ -372,7 +390,15 @@ impl World {
         let set = match set {
             Some(s) => s,
             None => {
-                self.pinsets.push(PinSet { foll, write, longterm, pages: Vec::new(), live: true });
+                let foll_write = write;
+                self.pinsets.push(PinSet {
+                    foll,
+                    write,
+                    foll_write,
+                    longterm,
+                    pages: Vec::new(),
+                    live: true,
+                });
                 PinSetId((self.pinsets.len() - 1) as u8)
             }
         };
@@ -402,7 +428,7 @@ impl World {
     /// for FOLL_PIN (subtract the bias or the exact count).
     fn put_pinned_page(&mut self, cx: &Cx, set: PinSetId, i: usize) {
         let s = &self.pinsets[set.idx()];
-        let (foll, write, pg) = (s.foll, s.write, s.pages[i]);
+        let (foll, write, pg) = (s.foll, s.foll_write, s.pages[i]);
         if pg.coalesced {
             // io_coalesce_buffer already dropped it; the folio's entry
             // carries the one remaining pin (io_release_ubuf).
