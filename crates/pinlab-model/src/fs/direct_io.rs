@@ -5,7 +5,8 @@
 //!    FOLL_WRITE for a read into the buffer);
 //! 2. dirty page-cache pages of the file are written back and waited for
 //!    (`filemap_write_and_wait_range`); a write then invalidates the cached
-//!    page if nobody maps it (`kiocb_invalidate_pages`);
+//!    page, unmapping it first (`kiocb_invalidate_pages`), and again when
+//!    it completes (`kiocb_invalidate_post_direct_write`);
 //! 3. the device moves the data one sector per step, by PFN: it reads the
 //!    user page (write) or writes it (read). csumfs checksums the user page
 //!    when the bio is built, as btrfs does, so a buffer that changes during
@@ -72,6 +73,11 @@ impl World {
             OpState::Dio(st) => st.clone(),
             _ => DioState { set: None, idx: 0, preset: false, stage: DioStage::Pin },
         };
+        // kiocb_invalidate_post_direct_write, in the completion: a page
+        // faulted back in while the data moved holds the old bytes.
+        if is_write && st.stage == DioStage::Release {
+            self.dio_invalidate(cx, file, page, tr)?;
+        }
         let label = match &mut st.stage {
             DioStage::Pin => {
                 let start = match self.resolve(map) {
@@ -123,19 +129,9 @@ impl World {
                     if self.folio(pfn).flags.has(FolioFlags::WRITEBACK) {
                         return None;
                     }
-                    // invalidate_inode_pages2 leaves alone a folio that is
-                    // mapped, locked, or dirtied again after the flush.
-                    let fl = self.folio(pfn).flags;
-                    let clean = !fl.has(FolioFlags::DIRTY) && !fl.has(FolioFlags::LOCKED);
-                    if is_write && self.folio(pfn).mapcount == 0 && clean {
-                        // kiocb_invalidate_pages: the cached copy is stale now.
-                        let private = self.private_refs(cx, pfn);
-                        let f = self.folio_mut(pfn);
-                        f.flags.clear(FolioFlags::PRIVATE);
-                        f.owner = crate::mm::frame::Owner::Anon;
-                        self.files[file.idx()].cache[usize::from(page)] = None;
-                        self.folio_put(pfn, 1 + private);
-                        tr.note(|| format!("cached f{}[{page}] invalidated", file.0));
+                    // kiocb_invalidate_pages: the cached copy is stale now.
+                    if is_write {
+                        self.dio_invalidate(cx, file, page, tr)?;
                     }
                 }
                 let src = self.dio_user_pfn(&st);
@@ -276,6 +272,40 @@ impl World {
         };
         self.threads[t.idx()].op = OpState::Dio(st);
         Some(label)
+    }
+
+    /// `invalidate_inode_pages2_range` over the page an O_DIRECT write
+    /// wrote: lock the folio (wait; `None`, nothing changed), unmap it from
+    /// every process (`unmap_mapping_folio`; a dirty PTE makes the folio
+    /// dirty), then drop it from the page cache whatever its refcount
+    /// (`invalidate_complete_folio2`), so the next access refaults and
+    /// reads the new data. A dirty folio stays: csumfs, like ext4, has no
+    /// `launder_folio`, so invalidation fails (`-EBUSY`) and the page cache
+    /// keeps stale data (`dio_warn_stale_pagecache`). A pinned folio leaves
+    /// the page cache as in truncate; its frame lives on with the pin.
+    /// The caller has waited for writeback.
+    fn dio_invalidate<T: Tracer>(&mut self, cx: &Cx, file: FileId, page: u8, tr: &mut T) -> Option<()> {
+        let Some(pfn) = self.cached(file, page) else { return Some(()) };
+        let fl = self.folio(pfn).flags;
+        if fl.has(FolioFlags::LOCKED) || fl.has(FolioFlags::WRITEBACK) {
+            return None;
+        }
+        if self.folio(pfn).mapcount > 0 {
+            let n = self.try_to_unmap(pfn);
+            tr.note(|| format!("f{}[{page}] (pfn {}) unmapped from {n} PTE(s)", file.0, pfn.0));
+        }
+        if self.folio(pfn).flags.has(FolioFlags::DIRTY) {
+            tr.note(|| format!("f{}[{page}] is dirty: not invalidated, the page cache is stale", file.0));
+            return Some(());
+        }
+        let private = self.private_refs(cx, pfn);
+        let f = self.folio_mut(pfn);
+        f.flags.clear(FolioFlags::PRIVATE);
+        f.owner = crate::mm::frame::Owner::Anon;
+        self.files[file.idx()].cache[usize::from(page)] = None;
+        self.folio_put(pfn, 1 + private);
+        tr.note(|| format!("cached f{}[{page}] invalidated", file.0));
+        Some(())
     }
 
     /// The user page the I/O moves data to or from: for a fixed buffer,
