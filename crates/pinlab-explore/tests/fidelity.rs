@@ -43,6 +43,10 @@ always app.r == 0xAA
 always app.err == 0
 ";
     assert_eq!(verdict(text, "linux-4.19", &[]), Verdict::Pass, "the MR keeps the COW copy");
+    // 6.2+: no FOLL_WRITE for a read-only MR, but gup_must_unshare copies
+    // the page-cache page of a COW mapping for a R/O long-term pin.
+    assert_eq!(verdict(text, "linux-6.x", &[]), Verdict::Pass, "unshared at registration");
+    assert_eq!(verdict(text, "linux-6.x", &["longterm_unshare_cow=false"]), Verdict::Fail);
     assert_eq!(
         verdict(text, "linux-4.19", &["umem_force_write=false"]),
         Verdict::Fail,

@@ -631,11 +631,13 @@ fn the_mutators_reach_exploration() {
     let mut runner = proptest::test_runner::TestRunner::deterministic();
     let strategy = (any::<usize>(), prop::collection::vec(edit(), 1..4));
     let mut explored = 0;
-    for _ in 0..100 {
+    // About one mutant in ten compiles; the sample is large enough that the
+    // share does not hinge on which scenarios the suite happens to hold.
+    for _ in 0..300 {
         let (file, edits) = strategy.new_tree(&mut runner).expect("value").current();
         if pipeline(&mutate(file, &edits), &[0]).expect("pipeline") == 2 {
             explored += 1;
         }
     }
-    assert!(explored >= 10, "only {explored} of 100 mutants compiled and explored");
+    assert!(explored >= 15, "only {explored} of 300 mutants compiled and explored");
 }

@@ -120,6 +120,12 @@ pub struct Design {
     /// 6.2 ("RDMA/umem: remove FOLL_FORCE usage") asks FOLL_WRITE only for
     /// a writable MR.
     pub umem_force_write: bool,
+    /// 6.2+ ("mm/gup: reliable R/O long-term pinning in COW mappings",
+    /// `gup_must_unshare`): a read-only FOLL_LONGTERM pin of a page that is
+    /// not anonymous (a private file page, the shared zero page) in a COW
+    /// mapping unshares it first, so the pin holds the page the process
+    /// will write, not one a later write replaces.
+    pub longterm_unshare_cow: bool,
 }
 
 /// One named profile: the name users type and why it exists.
@@ -153,6 +159,7 @@ fn linux_4_19() -> Design {
         rdma_odp: false,
         refuse_longterm_file_write_pin: false,
         umem_force_write: true,
+        longterm_unshare_cow: false,
     }
 }
 
@@ -173,6 +180,7 @@ fn linux_6_x() -> Design {
         rdma_odp: false,
         refuse_longterm_file_write_pin: true,
         umem_force_write: false,
+        longterm_unshare_cow: true,
     }
 }
 

@@ -682,6 +682,7 @@ fn knobs(d: &Design) -> Vec<(String, String)> {
         "rdma_odp",
         "refuse_longterm_file_write_pin",
         "umem_force_write",
+        "longterm_unshare_cow",
     ];
     // Every knob is listed (the name aside): a new one must be added here.
     debug_assert_eq!(order.len() + 1, v.as_object().map_or(0, |o| o.len()), "knobs() misses a knob");

@@ -339,6 +339,27 @@ impl World {
                 };
             }
         }
+        if foll == Foll::Pin && !write && longterm && cx.design.longterm_unshare_cow {
+            // gup_must_unshare, !PageAnon: a R/O long-term pin of a page
+            // cache page or the zero page in a private mapping is unshared
+            // (FAULT_FLAG_UNSHARE → wp_page_copy): the copy is exclusive
+            // anon, mapped read-only.
+            let cow = self.procs[p.idx()].vma(vpn).is_some_and(|v| !v.shared);
+            if cow && (zero || self.folio(pfn).owner != Owner::Anon) {
+                return match self.cow_copy(p, vpn, pfn, Some(pfn), false) {
+                    Some(new) => {
+                        tr.note(|| format!("pfn {} is not anon: unshared into pfn {}", pfn.0, new.0));
+                        GupStep::Progress(
+                            "follow_page: gup_must_unshare (R/O FOLL_LONGTERM, COW mapping) → FAULT_FLAG_UNSHARE",
+                        )
+                    }
+                    None => {
+                        self.gup_unwind(cx, set);
+                        GupStep::Failed(Errno::ENOMEM, "unshare failed (ENOMEM)")
+                    }
+                };
+            }
+        }
         if !zero
             && longterm
             && foll == Foll::Pin
