@@ -122,12 +122,20 @@ impl World {
         Some("ib_umem_odp_get + mmu_interval_notifier_insert (no pages pinned)")
     }
 
-    /// `n.dereg MR` of an ODP MR: `mmu_interval_notifier_remove`; nothing to unpin.
+    /// `n.dereg MR` of an ODP MR: `ib_umem_odp_release` unmaps every DMA
+    /// page (`ib_umem_odp_unmap_dma_pages`, dirtying those the NIC could
+    /// write), then `mmu_interval_notifier_remove`; nothing to unpin.
     pub(crate) fn odp_dereg(&mut self, id: u8) -> &'static str {
         let m = &mut self.odp[usize::from(id)];
         m.live = false;
-        m.entries.iter_mut().for_each(|e| *e = None);
-        "ib_umem_odp_release → mmu_interval_notifier_remove"
+        let written: Vec<OdpEntry> =
+            m.entries.iter_mut().filter_map(|e| e.take()).filter(|e| e.writable).collect();
+        for e in written {
+            if self.mem.frames[e.pfn.idx()].folio.is_some() && self.mem.gen(e.pfn) == e.gen {
+                self.folio_mark_dirty(self.mem.head(e.pfn));
+            }
+        }
+        "ib_umem_odp_release → ib_umem_odp_unmap_dma_pages (set_page_dirty) + mmu_interval_notifier_remove"
     }
 
     /// The mmu_interval_notifier `invalidate` callback: before the core mm
@@ -139,12 +147,20 @@ impl World {
         }
         let head = self.mem.head(pfn);
         let mem = &self.mem;
+        let mut wrote = false;
         for m in self.odp.iter_mut().filter(|m| m.live) {
             for e in m.entries.iter_mut() {
-                if e.is_some_and(|x| mem.head(x.pfn) == head) {
+                if let Some(x) = e.filter(|x| mem.head(x.pfn) == head) {
+                    wrote |= x.writable && mem.gen(x.pfn) == x.gen;
                     *e = None;
                 }
             }
+        }
+        // ib_umem_odp_unmap_dma_pages: set_page_dirty(compound_head) for an
+        // entry the NIC could write (ODP_WRITE_ALLOWED_BIT): its writes went
+        // behind the process's page tables and left no dirty PTE behind.
+        if wrote && self.mem.frames[head.idx()].folio.is_some() {
+            self.folio_mark_dirty(head);
         }
     }
 
