@@ -72,35 +72,41 @@ impl World {
         let done = |w: &mut World| w.threads[t.idx()].op = OpState::Reclaim { next, cur: None, stage: 0 };
         if stage == 1 {
             let f = *self.folio(pfn);
-            if f.flags.has(FolioFlags::LOCKED)
-                || f.flags.has(FolioFlags::DIRTY)
-                || f.flags.has(FolioFlags::WRITEBACK)
-            {
+            if f.flags.has(FolioFlags::LOCKED) || f.flags.has(FolioFlags::WRITEBACK) {
                 self.folio_putback_lru(pfn);
                 done(self);
-                return Some("shrink_folio_list: locked, dirty or under writeback: keep");
+                return Some("shrink_folio_list: folio_trylock failed or under writeback: keep");
             }
-            if cx.design.reclaim_keep_pinned && self.maybe_pinned(cx, pfn, 1) {
-                self.folio_putback_lru(pfn);
-                done(self);
-                return Some("shrink_folio_list: folio_maybe_dma_pinned → activate_locked");
-            }
-            // folio_trylock succeeded (checked above); held to the end.
+            // folio_trylock succeeded; held to the end.
             self.folio_mut(pfn).flags.set(FolioFlags::LOCKED);
+            // try_to_unmap first: a dirty PTE makes the folio dirty, and once
+            // nothing maps it no GUP-fast can newly pin it.
             let unmapped = self.try_to_unmap(pfn);
+            tr.note(|| format!("{unmapped} PTE(s) unmapped"));
+            let keep = if cx.design.reclaim_keep_pinned && self.maybe_pinned(cx, pfn, 1) {
+                // "mm: Do not reclaim private data from pinned page" (6.4):
+                // the pin test after the unmap, where it is stable.
+                Some("shrink_folio_list: try_to_unmap; folio_maybe_dma_pinned → activate_locked")
+            } else if self.folio(pfn).flags.has(FolioFlags::DIRTY) {
+                // A dirty file folio is left to the flusher.
+                Some("shrink_folio_list: try_to_unmap; dirty → activate_locked")
+            } else {
+                None
+            };
+            if let Some(label) = keep {
+                self.folio_mut(pfn).flags.clear(FolioFlags::LOCKED);
+                self.folio_putback_lru(pfn);
+                done(self);
+                return Some(label);
+            }
             let had_private = self.folio(pfn).flags.has(FolioFlags::PRIVATE);
             if had_private {
                 // filemap_release_folio → try_to_free_buffers
                 let refs = self.private_refs(cx, pfn);
                 self.folio_mut(pfn).flags.clear(FolioFlags::PRIVATE);
                 self.folio_put(pfn, refs);
+                tr.note(|| "private data released".into());
             }
-            tr.note(|| {
-                format!(
-                    "{unmapped} PTE(s) unmapped{}",
-                    if had_private { ", private data released" } else { "" }
-                )
-            });
             self.threads[t.idx()].op = OpState::Reclaim { next, cur: Some(pfn), stage: 2 };
             return Some("folio_trylock + try_to_unmap + filemap_release_folio");
         }
