@@ -1,12 +1,17 @@
 //! Page migration (`migrate_pages` of one folio).
 //!
 //! Four steps: `folio_isolate_lru`; `try_to_migrate` replaces every PTE by
-//! a migration entry (accesses wait) — designs with `migrate_refuse_pinned`
-//! give up before this on a maybe-pinned folio; `folio_migrate_mapping`
+//! a migration entry (accesses wait) — with `migrate_refuse_pinned`
+//! (`page_try_share_anon_rmap`, ~5.19) it gives up on a maybe-pinned
+//! exclusive anon page and restores the PTE; `folio_migrate_mapping`
 //! freezes the refcount at the expected value (isolation + page cache +
 //! private data) and fails with EAGAIN if anyone else holds a reference, a
 //! pin included, else copies the data to a new frame and frees the old one;
 //! `remove_migration_ptes` points the PTEs at the new frame.
+//!
+//! Simplification: `migrate_pages` tries a folio that fails with EAGAIN up
+//! to `NR_MAX_MIGRATE_PAGES_RETRY` (10) times; the model tries once. A pin
+//! dropped between two attempts would let a later one succeed.
 
 use crate::errno::Errno;
 use crate::ids::*;
@@ -76,10 +81,19 @@ impl World {
                 if fl.has(FolioFlags::LOCKED) || fl.has(FolioFlags::WRITEBACK) {
                     return None;
                 }
-                if cx.design.migrate_refuse_pinned && self.maybe_pinned(cx, old, 1) {
+                // try_to_migrate_one: an exclusive anon page is shared with
+                // the migration entry first (page_try_share_anon_rmap), which
+                // fails on a maybe-pinned page: the PTE is restored and the
+                // folio stays. Other folios have no pin test here; their pin
+                // is an extra reference that folio_ref_freeze trips over.
+                let f = *self.folio(old);
+                let exclusive = f.owner == Owner::Anon && f.flags.has(FolioFlags::ANON_EXCLUSIVE);
+                if cx.design.migrate_refuse_pinned && exclusive && self.maybe_pinned(cx, old, 1) {
                     self.folio_putback_lru(old);
                     self.fail(t, Errno::EAGAIN, None);
-                    return Some("try_to_migrate: folio_maybe_dma_pinned, give up (EAGAIN)");
+                    return Some(
+                        "try_to_migrate_one: page_try_share_anon_rmap fails (maybe pinned), PTE restored (EAGAIN)",
+                    );
                 }
                 self.odp_invalidate(old); // MMU_NOTIFY_MIGRATE
                 let mut n = 0u32;
