@@ -198,6 +198,37 @@ impl World {
                         self.wb_advance(wb),
                     ));
                 }
+                let fs = self.files[wb.file.idx()].fs;
+                if self.fss[fs.idx()].ty == FsType::Ext4like
+                    && !self.folio(pfn).flags.has(FolioFlags::PRIVATE)
+                {
+                    // mpage_prepare_extent_to_map, before the folio is
+                    // cleaned for I/O: a dirty folio whose buffers were freed
+                    // behind ext4's back (page_buffers() BUG_ON up to ~5.18;
+                    // since, warn, folio_clear_dirty and skip: the PTEs are
+                    // never write-protected, and the data is dropped).
+                    let f = self.folio_mut(pfn);
+                    f.flags.clear(FolioFlags::DIRTY);
+                    f.flags.clear(FolioFlags::TAG_DIRTY);
+                    f.flags.clear(FolioFlags::LOCKED);
+                    if cx.design.no_buffers_bug {
+                        self.bug(crate::oracle::Bug::PageWithoutBuffers);
+                        tr.note(|| {
+                            format!("pfn {} is dirty but has no buffers: BUG_ON(!page_has_buffers)", pfn.0)
+                        });
+                        return Some((
+                            "mpage_prepare_extent_to_map: page_buffers() BUG",
+                            self.wb_advance(wb),
+                        ));
+                    }
+                    tr.note(|| {
+                        format!("pfn {} has no buffers: warn, clear dirty, skip (the data is dropped)", pfn.0)
+                    });
+                    return Some((
+                        "mpage_prepare_extent_to_map: \"page does not have buffers attached\", folio_clear_dirty, skipped",
+                        self.wb_advance(wb),
+                    ));
+                }
                 if cx.design.pinned_writeback == PinnedWriteback::Skip && self.maybe_pinned(cx, pfn, 0) {
                     // The heuristic design leaves a (guessed) pinned folio
                     // dirty and mapped writable, and moves on.
@@ -229,28 +260,6 @@ impl World {
                 let pfn = self.wb_pfn(wb);
                 let fs = self.files[wb.file.idx()].fs;
                 let ext4 = self.fss[fs.idx()].ty == FsType::Ext4like;
-                if ext4 && !self.folio(pfn).flags.has(FolioFlags::PRIVATE) {
-                    // ext4_writepage / mpage_prepare_extent_to_map on a dirty
-                    // folio whose buffers were freed behind ext4's back.
-                    let f = self.folio_mut(pfn);
-                    f.flags.clear(FolioFlags::DIRTY);
-                    f.flags.clear(FolioFlags::TAG_DIRTY);
-                    f.flags.clear(FolioFlags::LOCKED);
-                    if cx.design.no_buffers_bug {
-                        self.bug(crate::oracle::Bug::PageWithoutBuffers);
-                        tr.note(|| {
-                            format!("pfn {} is dirty but has no buffers: BUG_ON(!page_has_buffers)", pfn.0)
-                        });
-                        return Some(("ext4_writepage: page_buffers() BUG", self.wb_advance(wb)));
-                    }
-                    tr.note(|| {
-                        format!("pfn {} has no buffers: warn, clear dirty, skip (the data is dropped)", pfn.0)
-                    });
-                    return Some((
-                        "ext4_writepages: \"page does not have buffers attached\", skipped",
-                        self.wb_advance(wb),
-                    ));
-                }
                 // ext4like rewrites its block in place; csumfs (and an
                 // ext4like hole) takes a fresh one.
                 let in_place =
