@@ -77,3 +77,43 @@ always app.err == EFAULT
     assert_eq!(verdict(text, "linux-6.x", &[]), Verdict::Fail, "6.2+ pins read-only without FOLL_WRITE");
     assert_eq!(verdict(text, "linux-4.19", &["umem_force_write=false"]), Verdict::Fail);
 }
+
+/// ext4's `set_page_dirty` (`ext4_dirty_folio` since 5.18) warns when a
+/// GUP user dirties a page whose buffers reclaim freed, in every era; 6.4+
+/// keeps pinned folios out of reclaim, so their buffers stay.
+#[test]
+fn dirtying_a_page_without_buffers_warns_on_ext4() {
+    let text = "litmus ext4-dirty-without-buffers
+setup {
+  disk d0 sectors=64 cache=volatile
+  fs fs0 on d0 type=ext4like
+  file f on fs0 pages=1 fill=0xAA
+  process p
+  dma gpu
+}
+thread app on p {
+  m = mmap f pages=0..1 shared write
+  pg = pin m pages=0..1 write
+  gpu.write pg[0] = 0x22
+  unpin pg dirty
+}
+thread flusher {
+  writeback f
+}
+thread kswapd {
+  reclaim
+}
+exists kernel_bug(dirty_without_buffers)
+";
+    assert_eq!(
+        verdict(text, "linux-4.19", &[]),
+        Verdict::Pass,
+        "reclaim strips the buffers, the unpin warns"
+    );
+    assert_eq!(verdict(text, "linux-6.x", &[]), Verdict::Fail, "pinned folios keep their buffers");
+    assert_eq!(
+        verdict(text, "linux-6.x", &["reclaim_keep_pinned=false"]),
+        Verdict::Pass,
+        "the WARN is still there"
+    );
+}

@@ -522,7 +522,7 @@ fn unknown_oracle_suggests_the_nearest() {
     assert_eq!(
         errs(&with_setup("thread a on p {\n  fsync f\n}\nforbid kernel_bug(oops)\n")),
         "t.litmus:12:19: error: unknown kernel bug `oops` \
-         (help: known: refcount_underflow, pin_underflow, bad_page_free, pin_overflow, page_without_buffers)\n"
+         (help: known: refcount_underflow, pin_underflow, bad_page_free, pin_overflow, page_without_buffers, dirty_without_buffers)\n"
     );
     assert_eq!(
         errs(&with_setup("thread a on p {\n  fsync f\n}\nexists f[2] == 0x11\n")),

@@ -83,15 +83,20 @@ pub enum Bug {
     /// ext4 writeback of a dirty page whose buffers were freed
     /// (`page_buffers()` BUG in `ext4_writepage` before cc5095747edf, ~5.18).
     PageWithoutBuffers,
+    /// A GUP user dirties an ext4 page whose buffers were freed:
+    /// `WARN_ON_ONCE(!page_has_buffers(page))` in `ext4_set_page_dirty`
+    /// (`ext4_dirty_folio` since 5.18). A warning, not a BUG, in every era.
+    DirtyWithoutBuffers,
 }
 
 impl Bug {
-    pub const ALL: [Bug; 5] = [
+    pub const ALL: [Bug; 6] = [
         Bug::RefcountUnderflow,
         Bug::PinUnderflow,
         Bug::BadPageFree,
         Bug::PinOverflow,
         Bug::PageWithoutBuffers,
+        Bug::DirtyWithoutBuffers,
     ];
 
     pub fn name(self) -> &'static str {
@@ -101,6 +106,7 @@ impl Bug {
             Bug::BadPageFree => "bad_page_free",
             Bug::PinOverflow => "pin_overflow",
             Bug::PageWithoutBuffers => "page_without_buffers",
+            Bug::DirtyWithoutBuffers => "dirty_without_buffers",
         }
     }
 

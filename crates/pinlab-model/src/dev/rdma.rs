@@ -132,7 +132,7 @@ impl World {
             m.entries.iter_mut().filter_map(|e| e.take()).filter(|e| e.writable).collect();
         for e in written {
             if self.mem.frames[e.pfn.idx()].folio.is_some() && self.mem.gen(e.pfn) == e.gen {
-                self.folio_mark_dirty(self.mem.head(e.pfn));
+                self.gup_set_page_dirty(self.mem.head(e.pfn));
             }
         }
         "ib_umem_odp_release → ib_umem_odp_unmap_dma_pages (set_page_dirty) + mmu_interval_notifier_remove"
@@ -160,7 +160,7 @@ impl World {
         // entry the NIC could write (ODP_WRITE_ALLOWED_BIT): its writes went
         // behind the process's page tables and left no dirty PTE behind.
         if wrote && self.mem.frames[head.idx()].folio.is_some() {
-            self.folio_mark_dirty(head);
+            self.gup_set_page_dirty(head);
         }
     }
 

@@ -258,7 +258,7 @@ impl World {
                     if self.folio(pfn).flags.has(FolioFlags::LOCKED) {
                         return None;
                     }
-                    self.folio_mark_dirty(pfn);
+                    self.gup_set_page_dirty(pfn);
                 }
                 self.pinsets[set.idx()].live = false;
                 self.dio_unpin(cx, set);

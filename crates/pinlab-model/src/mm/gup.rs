@@ -115,6 +115,24 @@ impl World {
         }
     }
 
+    /// A GUP user dirtying a page it wrote behind the page tables
+    /// (`set_page_dirty_lock`, `unpin_user_pages_dirty_lock`,
+    /// `bio_release_pages`, ODP unmap): `folio_mark_dirty`, through the file
+    /// system's `dirty_folio`. ext4's warns if the page has no buffers,
+    /// which is how such a page usually looks: reclaim freed them while it
+    /// was clean, and no `page_mkwrite` ran since.
+    pub(crate) fn gup_set_page_dirty(&mut self, pfn: Pfn) {
+        let f = self.folio(pfn);
+        if let Owner::File { file, .. } = f.owner {
+            let fs = self.files[file.idx()].fs;
+            if self.fss[fs.idx()].ty == crate::program::FsType::Ext4like && !f.flags.has(FolioFlags::PRIVATE)
+            {
+                self.bug(crate::oracle::Bug::DirtyWithoutBuffers);
+            }
+        }
+        self.folio_mark_dirty(pfn);
+    }
+
     /// References a GUP of this kind adds to `_refcount` under the design.
     /// How a GUP of this kind is counted on the folio of `pfn`: references
     /// added to `_refcount`, and whether `_pincount` counts it exactly. A
@@ -589,7 +607,7 @@ impl World {
                 "unpin_user_pages_dirty_lock: folio_test_dirty"
             }
             (true, d, 2) => {
-                self.folio_mark_dirty(pg.pfn);
+                self.gup_set_page_dirty(pg.pfn);
                 self.folio_mut(pg.pfn).flags.clear(FolioFlags::LOCKED);
                 next(self, 3);
                 tr.note(|| format!("pfn {} dirty again, without page_mkwrite", pg.pfn.0));
