@@ -83,14 +83,18 @@ pub struct Design {
     /// pinned is copied for the child instead of shared (~5.9+).
     pub fork_copy_pinned: bool,
     /// `gup_must_unshare`: a FOLL_PIN of an anon page that is not exclusive
-    /// first breaks COW (`FAULT_FLAG_UNSHARE`), so pins only ever hold
-    /// exclusive pages (~5.19+).
+    /// first breaks COW (`FAULT_FLAG_UNSHARE`, 5.18), so pins only ever hold
+    /// exclusive pages (reliably with `PageAnonExclusive`, 5.19).
     pub unshare_on_pin: bool,
-    /// Migration gives up on a maybe-pinned folio before unmapping it.
+    /// Migration gives up on a maybe-pinned exclusive anon page when it
+    /// tries to share it with the migration entry
+    /// (`page_try_share_anon_rmap` in `try_to_migrate_one`, 5.19); other
+    /// folios fail later, at `folio_ref_freeze`, in every design.
     pub migrate_refuse_pinned: bool,
     /// FOLL_LONGTERM pins first migrate a page out of ZONE_MOVABLE (and
     /// CMA), so long-term pins never block memory offlining or CMA
-    /// (`check_and_migrate_movable_pages`, 5.7+ / 6.x form).
+    /// (`check_and_migrate_movable_pages`; ZONE_MOVABLE since 5.13, CMA
+    /// before).
     pub longterm_migrate_out: bool,
     /// Reclaim keeps (activates) a maybe-pinned folio instead of stripping
     /// its private data and trying to free it (Kara 2023, ~6.4).
@@ -131,6 +135,9 @@ pub struct Design {
 /// One named profile: the name users type and why it exists.
 pub struct Profile {
     pub name: &'static str,
+    /// The kernel the profile stands for (a proposal: the kernel it was
+    /// posted against, or the one the model applies it to).
+    pub kernel: &'static str,
     pub summary: &'static str,
     pub origin: &'static str,
     build: fn() -> Design,
@@ -188,12 +195,14 @@ fn linux_6_x() -> Design {
 pub const PROFILES: &[Profile] = &[
     Profile {
         name: "linux-4.19",
+        kernel: "Linux 4.19 (October 2018)",
         summary: "no pin tracking; writeback ignores pins; COW reuse by mapcount; drivers set_page_dirty_lock + put_page",
         origin: "the kernel the 2018 thread was about (seed mail, 2018-10-03)",
         build: linux_4_19,
     },
     Profile {
         name: "heuristic",
+        kernel: "a 2018 proposal on Linux 4.19, never merged",
         summary: "guess pins from refcount - mapcount - expected refs; writeback skips (keeps dirty) guessed-pinned pages",
         origin: "Jérôme Glisse's proposal in the 2018 thread",
         build: || Design {
@@ -207,6 +216,7 @@ pub const PROFILES: &[Profile] = &[
     },
     Profile {
         name: "wait",
+        kernel: "a 2018 proposal on Linux 4.19, never merged",
         summary: "exact pin counts; page_mkclean waits, folio locked, until the page has no pins; 2018 drivers",
         origin: "the \"wait for pins to drop\" proposal of the 2018 thread; deadlocks on the folio lock",
         build: || Design {
@@ -218,18 +228,21 @@ pub const PROFILES: &[Profile] = &[
     },
     Profile {
         name: "linux-6.x",
+        kernel: "Linux 6.5 and later (writeback of pinned pages unchanged through 6.18)",
         summary: "FOLL_PIN bias 1024; writeback still ignores pins; fork copies and migration refuses maybe-pinned pages; long-term write pins of file pages refused",
         origin: "3faa52c03f44 (v5.7), 09854ba94c6a (v5.9), PageAnonExclusive (~5.19), writable_file_mapping_allowed (v6.5)",
         build: linux_6_x,
     },
     Profile {
         name: "odp",
+        kernel: "Linux 6.5 and later, with on-demand-paging MRs",
         summary: "6.x, but RDMA memory regions use on-demand paging: no pins, mmu-notifier invalidation, device page faults",
         origin: "ODP (IB_ACCESS_ON_DEMAND, mlx5) and the mmu_interval_notifier API (~5.5); the alternative the 2018 thread pointed at",
         build: || Design { name: "odp".into(), rdma_odp: true, ..linux_6_x() },
     },
     Profile {
         name: "bounce",
+        kernel: "a 2018 proposal, never merged, applied to Linux 6.5 and later",
         summary: "6.x plus exact pin counts; writeback of a write-pinned page goes through a bounce buffer and keeps it dirty; long-term file pins allowed",
         origin: "Jan Kara's proposal in the 2018 thread; never merged",
         build: || Design {

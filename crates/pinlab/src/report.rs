@@ -703,7 +703,7 @@ pub fn designs(name: Option<&str>) -> u8 {
         }
         Some(n) => match PROFILES.iter().find(|p| p.name == n) {
             Some(p) => {
-                println!("{}: {}\n  from: {}\n", p.name, p.summary, p.origin);
+                println!("{}: {}\n  kernel: {}\n  from: {}\n", p.name, p.summary, p.kernel, p.origin);
                 for (k, v) in knobs(&p.design()) {
                     println!("  {k:<32}{v}");
                 }

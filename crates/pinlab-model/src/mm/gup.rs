@@ -137,7 +137,8 @@ impl World {
     /// How a GUP of this kind is counted on the folio of `pfn`: references
     /// added to `_refcount`, and whether `_pincount` counts it exactly. A
     /// FOLL_PIN adds the 1024 bias only to a small folio; a large folio has
-    /// its own exact `_pincount` (`try_grab_folio`, 6.3+).
+    /// its own exact count (`hpage_pinned_refcount`, 5.7; `_pincount` of
+    /// the folio since 5.19).
     fn pin_counts(&self, tracking: PinTracking, foll: Foll, pfn: Pfn) -> (u32, bool) {
         let large = self.folio(pfn).order > 0;
         match (foll, tracking) {
