@@ -338,46 +338,44 @@ impl World {
             Access::Ready(pfn) => pfn,
         };
         let zero = Some(pfn) == self.zero_pfn;
-        if !zero && foll == Foll::Pin && cx.design.unshare_on_pin {
-            let f = self.folio(pfn);
-            if f.owner == Owner::Anon && !f.flags.has(FolioFlags::ANON_EXCLUSIVE) {
-                // gup_must_unshare → handle_mm_fault(FAULT_FLAG_UNSHARE):
-                // only exclusive anon pages may be pinned.
-                let writable = self.procs[p.idx()].pte(vpn).is_some_and(|e| e.writable);
-                return match self.cow_copy(p, vpn, pfn, Some(pfn), writable) {
-                    Some(new) => {
-                        tr.note(|| format!("pfn {} is shared: unshared into pfn {}", pfn.0, new.0));
-                        GupStep::Progress(
-                            "follow_page: gup_must_unshare → handle_mm_fault(FAULT_FLAG_UNSHARE)",
-                        )
-                    }
-                    None => {
-                        self.gup_unwind(cx, set);
-                        GupStep::Failed(Errno::ENOMEM, "unshare failed (ENOMEM)")
-                    }
-                };
-            }
-        }
-        if foll == Foll::Pin && !write && longterm && cx.design.longterm_unshare_cow {
-            // gup_must_unshare, !PageAnon: a R/O long-term pin of a page
-            // cache page or the zero page in a private mapping is unshared
-            // (FAULT_FLAG_UNSHARE → wp_page_copy): the copy is exclusive
-            // anon, mapped read-only.
-            let cow = self.procs[p.idx()].vma(vpn).is_some_and(|v| !v.shared);
-            if cow && (zero || self.folio(pfn).owner != Owner::Anon) {
-                return match self.cow_copy(p, vpn, pfn, Some(pfn), false) {
-                    Some(new) => {
-                        tr.note(|| format!("pfn {} is not anon: unshared into pfn {}", pfn.0, new.0));
-                        GupStep::Progress(
-                            "follow_page: gup_must_unshare (R/O FOLL_LONGTERM, COW mapping) → FAULT_FLAG_UNSHARE",
-                        )
-                    }
-                    None => {
-                        self.gup_unwind(cx, set);
-                        GupStep::Failed(Errno::ENOMEM, "unshare failed (ENOMEM)")
-                    }
-                };
-            }
+        // gup_must_unshare → handle_mm_fault(FAULT_FLAG_UNSHARE): a pin may
+        // hold only an exclusive anon page (5.18/5.19); and since 6.2 a R/O
+        // long-term pin of a page that is not anon (page cache, the zero
+        // page) in a COW mapping is copied first too, mapped read-only.
+        let unshare = if foll != Foll::Pin {
+            None
+        } else if !zero
+            && cx.design.unshare_on_pin
+            && self.folio(pfn).owner == Owner::Anon
+            && !self.folio(pfn).flags.has(FolioFlags::ANON_EXCLUSIVE)
+        {
+            let writable = self.procs[p.idx()].pte(vpn).is_some_and(|e| e.writable);
+            Some((writable, "shared", "follow_page: gup_must_unshare → handle_mm_fault(FAULT_FLAG_UNSHARE)"))
+        } else if !write
+            && longterm
+            && cx.design.longterm_unshare_cow
+            && self.procs[p.idx()].vma(vpn).is_some_and(|v| !v.shared)
+            && (zero || self.folio(pfn).owner != Owner::Anon)
+        {
+            Some((
+                false,
+                "not anon",
+                "follow_page: gup_must_unshare (R/O FOLL_LONGTERM, COW mapping) → FAULT_FLAG_UNSHARE",
+            ))
+        } else {
+            None
+        };
+        if let Some((writable, why, label)) = unshare {
+            return match self.cow_copy(p, vpn, pfn, Some(pfn), writable) {
+                Some(new) => {
+                    tr.note(|| format!("pfn {} is {why}: unshared into pfn {}", pfn.0, new.0));
+                    GupStep::Progress(label)
+                }
+                None => {
+                    self.gup_unwind(cx, set);
+                    GupStep::Failed(Errno::ENOMEM, "unshare failed (ENOMEM)")
+                }
+            };
         }
         if !zero
             && longterm
