@@ -227,6 +227,20 @@ pub const PROFILES: &[Profile] = &[
         },
     },
     Profile {
+        name: "linux-6.1",
+        kernel: "Linux 6.1 LTS (December 2022)",
+        summary: "6.x pin accounting (FOLL_PIN bias, PageAnonExclusive, fork copies pinned pages), but reclaim strips pinned pages, long-term file write pins are allowed and RDMA MRs are pinned FOLL_WRITE|FOLL_FORCE",
+        origin: "the LTS most RDMA and GPU deployments run: before 84209e87c696 and \"RDMA/umem: remove FOLL_FORCE usage\" (v6.2), d824ec2a1546 (v6.4), writable_file_mapping_allowed (v6.5)",
+        build: || Design {
+            name: "linux-6.1".into(),
+            umem_force_write: true,
+            longterm_unshare_cow: false,
+            reclaim_keep_pinned: false,
+            refuse_longterm_file_write_pin: false,
+            ..linux_6_x()
+        },
+    },
+    Profile {
         name: "linux-6.x",
         kernel: "Linux 6.5 and later (writeback of pinned pages unchanged through 6.18)",
         summary: "FOLL_PIN bias 1024; writeback still ignores pins; fork copies and migration refuses maybe-pinned pages; long-term write pins of file pages refused",
