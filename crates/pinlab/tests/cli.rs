@@ -1,5 +1,6 @@
 //! The command line as scripts see it: exit codes, JSON fields, determinism.
 
+use pinlab_model::design::PROFILES;
 use std::process::{Command, Output};
 
 const SEED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../litmus/seed/rdma-writeback.litmus");
@@ -208,7 +209,7 @@ fn shards_merge_into_the_single_run_report() {
     assert_eq!(merged.status.code(), whole.status.code());
     let m: serde_json::Value = serde_json::from_slice(&merged.stdout).unwrap();
     let w: serde_json::Value = serde_json::from_slice(&whole.stdout).unwrap();
-    assert_eq!(m.as_array().unwrap().len(), 6, "one result per design");
+    assert_eq!(m.as_array().unwrap().len(), PROFILES.len(), "one result per design");
     for (a, b) in m.as_array().unwrap().iter().zip(w.as_array().unwrap()) {
         for key in ["design", "verdict", "complete", "conditions", "oracles_fired", "trace"] {
             assert_eq!(a[key], b[key], "{key} of {}", b["design"]);
@@ -256,7 +257,7 @@ fn several_designs_print_a_line_each_and_the_matrix_fits_a_width() {
     assert!(out.contains("  bounce       Ok\n"), "{out}");
     assert_eq!(
         out.lines().filter(|l| l.starts_with("  ")).count(),
-        6 + 1,
+        PROFILES.len() + 1,
         "a line per design, one hint: {out}"
     );
     let verbose = stdout(&pinlab(&["run", SMALL, "-v"]));
