@@ -100,13 +100,23 @@ fn same_space(what: &str, a: &Report, b: &Report) {
     assert_eq!(h(a), h(b), "{what}: verdicts");
 }
 
+/// Cells whose whole space is bigger than this are left out: four
+/// exhaustive searches of each of them would double the test's time, and
+/// the small cells already meet every analysed step.
+const CELL_STATES_MAX: u64 = 200_000;
+
 #[test]
 fn sleep_sets_visit_every_state() {
-    let (mut with, mut without) = (0u64, 0u64);
+    let (mut with, mut without, mut cells, mut skipped) = (0u64, 0u64, 0, 0);
     for (name, prog) in suite() {
         for d in designs() {
             let what = format!("{name} under {}", d.name);
-            let plain = run(&prog, &d, &dfs(false, false));
+            let plain = run(&prog, &d, &Config { max_states: Some(CELL_STATES_MAX), ..dfs(false, false) });
+            if !plain.complete {
+                skipped += 1;
+                continue;
+            }
+            cells += 1;
             let sleep = run(&prog, &d, &dfs(true, false));
             same_space(&what, &plain, &sleep);
             assert!(sleep.transitions <= plain.transitions, "{what}: transitions");
@@ -119,6 +129,7 @@ fn sleep_sets_visit_every_state() {
             same_space(&format!("{what} (with reduction)"), &por, &both);
         }
     }
-    eprintln!("transitions: {with} with sleep sets, {without} without");
+    eprintln!("{cells} cells ({skipped} bigger ones left out); transitions: {with} with sleep sets, {without} without");
+    assert!(cells >= 200, "only {cells} cells small enough to compare");
     assert!(with < without, "sleep sets drop transitions somewhere");
 }
