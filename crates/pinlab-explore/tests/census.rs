@@ -21,7 +21,7 @@ use rustc_hash::{FxHashSet, FxHasher};
 use std::hash::{Hash, Hasher};
 
 mod common;
-use common::{designs, load_file, root};
+use common::{designs, load_file, random_walks, root};
 
 fn h<T: Hash + ?Sized>(x: &T) -> u64 {
     let mut s = FxHasher::default();
@@ -117,15 +117,6 @@ fn census_of_the_seed() {
     }
 }
 
-/// Splitmix64, for the walks below.
-fn mix(x: &mut u64) -> u64 {
-    *x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *x;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 /// The states the census found distinct only by garbage are merged: in
 /// every state of random walks through the suite, a data block that no
 /// block pointer names (written or durable) and the file system neither
@@ -138,48 +129,27 @@ fn free_blocks_hold_nothing() {
     let mut checked = 0u64;
     for (name, prog) in common::suite() {
         for d in designs() {
-            let cx = Cx { prog: &prog, design: &d };
-            let mut seed = name.len() as u64;
-            for _ in 0..4 {
-                let mut w = World::new(&prog).unwrap();
-                for _ in 0..300 {
-                    for fs in &w.fss {
-                        let disk = &w.disks[fs.disk.idx()];
-                        let ptr_end = fs.first_data_block * SPP;
-                        let mut live = fs.used | fs.pending_free;
-                        let sectors = disk.media().iter().enumerate().map(|(s, x)| (s as u16, *x));
-                        for (s, x) in sectors.chain(disk.cache.iter().copied()) {
-                            if let (true, DiskSector::Ptr { block, .. }) = (s < ptr_end, x) {
-                                live |= 1 << block;
-                            }
-                        }
-                        for b in (fs.first_data_block..fs.blocks).filter(|b| live & (1 << b) == 0) {
-                            for s in b * SPP..(b + 1) * SPP {
-                                checked += 1;
-                                let what = format!("{name} under {}: free block {b}, sector {s}", d.name);
-                                assert_eq!(
-                                    disk.media()[usize::from(s)],
-                                    DiskSector::Zero,
-                                    "{what} on the media"
-                                );
-                                assert!(disk.cache.iter().all(|e| e.0 != s), "{what} in the write cache");
-                            }
+            random_walks(&prog, &d, name.len() as u64, 4, 300, |w, _| {
+                for fs in &w.fss {
+                    let disk = &w.disks[fs.disk.idx()];
+                    let ptr_end = fs.first_data_block * SPP;
+                    let mut live = fs.used | fs.pending_free;
+                    let sectors = disk.media().iter().enumerate().map(|(s, x)| (s as u16, *x));
+                    for (s, x) in sectors.chain(disk.cache.iter().copied()) {
+                        if let (true, DiskSector::Ptr { block, .. }) = (s < ptr_end, x) {
+                            live |= 1 << block;
                         }
                     }
-                    let n = prog.thread_count();
-                    let movable: Vec<u8> = (0..n as u8)
-                        .filter(|&t| {
-                            let mut c = w.clone();
-                            matches!(c.step(&cx, ThreadId(t), &mut NoTrace), Step::Ran(_))
-                        })
-                        .collect();
-                    let Some(&t) = movable.get((mix(&mut seed) % movable.len().max(1) as u64) as usize)
-                    else {
-                        break;
-                    };
-                    w.step(&cx, ThreadId(t), &mut NoTrace);
+                    for b in (fs.first_data_block..fs.blocks).filter(|b| live & (1 << b) == 0) {
+                        for s in b * SPP..(b + 1) * SPP {
+                            checked += 1;
+                            let what = format!("{name} under {}: free block {b}, sector {s}", d.name);
+                            assert_eq!(disk.media()[usize::from(s)], DiskSector::Zero, "{what} on the media");
+                            assert!(disk.cache.iter().all(|e| e.0 != s), "{what} in the write cache");
+                        }
+                    }
                 }
-            }
+            });
         }
     }
     assert!(checked > 10_000, "only {checked} free sectors met");

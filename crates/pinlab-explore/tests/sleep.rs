@@ -17,20 +17,7 @@ use pinlab_model::world::Step;
 use pinlab_model::{Cx, World};
 
 mod common;
-use common::{designs, run, suite};
-
-/// A deterministic generator for the walks (splitmix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
+use common::{designs, random_walks, run, suite};
 
 fn ran(w: &mut World, cx: &Cx, t: ThreadId) -> bool {
     matches!(w.step(cx, t, &mut NoTrace), Step::Ran(_))
@@ -42,45 +29,24 @@ fn independent_steps_commute() {
     for (name, prog) in suite() {
         for d in designs() {
             let cx = Cx { prog: &prog, design: &d };
-            let n = prog.thread_count();
-            let mut rng = Rng(0x5EED ^ name.len() as u64);
-            for _walk in 0..8 {
-                let mut w = World::new(&prog).unwrap();
-                for _step in 0..400 {
-                    let runnable: Vec<ThreadId> = (0..n)
-                        .map(|t| ThreadId(t as u8))
-                        .filter(|&t| {
-                            let mut c = w.clone();
-                            w.may_run(&cx, t) && ran(&mut c, &cx, t)
-                        })
-                        .collect();
-                    if runnable.is_empty() {
-                        break;
-                    }
-                    let fps: Vec<StepFootprint> =
-                        runnable.iter().map(|&t| w.step_footprint(&cx, t)).collect();
-                    for (i, &t) in runnable.iter().enumerate() {
-                        for (j, &u) in runnable.iter().enumerate().skip(i + 1) {
-                            if fps[i].conflicts(fps[j]) {
-                                continue;
-                            }
-                            checked += 1;
-                            let (mut tu, mut ut) = (w.clone(), w.clone());
-                            let what = format!("{name} under {}: threads {} and {}", d.name, t.0, u.0);
-                            assert!(ran(&mut tu, &cx, t) && ran(&mut tu, &cx, u), "{what}: t then u");
-                            assert!(ran(&mut ut, &cx, u) && ran(&mut ut, &cx, t), "{what}: u then t");
-                            tu.stats = Default::default();
-                            ut.stats = Default::default();
-                            assert!(
-                                tu == ut,
-                                "{what}: the two orders reach different worlds\n{tu:?}\n{ut:?}"
-                            );
+            random_walks(&prog, &d, 0x5EED ^ name.len() as u64, 8, 400, |w, runnable| {
+                let fps: Vec<StepFootprint> = runnable.iter().map(|&t| w.step_footprint(&cx, t)).collect();
+                for (i, &t) in runnable.iter().enumerate() {
+                    for (j, &u) in runnable.iter().enumerate().skip(i + 1) {
+                        if fps[i].conflicts(fps[j]) {
+                            continue;
                         }
+                        checked += 1;
+                        let (mut tu, mut ut) = (w.clone(), w.clone());
+                        let what = format!("{name} under {}: threads {} and {}", d.name, t.0, u.0);
+                        assert!(ran(&mut tu, &cx, t) && ran(&mut tu, &cx, u), "{what}: t then u");
+                        assert!(ran(&mut ut, &cx, u) && ran(&mut ut, &cx, t), "{what}: u then t");
+                        tu.stats = Default::default();
+                        ut.stats = Default::default();
+                        assert!(tu == ut, "{what}: the two orders reach different worlds\n{tu:?}\n{ut:?}");
                     }
-                    let t = runnable[(rng.next() % runnable.len() as u64) as usize];
-                    assert!(ran(&mut w, &cx, t));
                 }
-            }
+            });
         }
     }
     assert!(checked > 1000, "only {checked} independent pairs met: the footprints claim too little");

@@ -566,7 +566,7 @@ impl World {
         }
         // Blocks only the lost in-memory state kept are free now.
         for fs in 0..self.fss.len() {
-            self.forget_dead_blocks(FsId(fs as u8));
+            self.forget_dead_blocks(FsId(fs as u8), crate::fs::csumfs::ALL_BLOCKS);
         }
     }
 

@@ -69,3 +69,46 @@ pub fn check_witness(what: &str, prog: &Program, d: &Design, i: usize, w: &Sched
         prog.conds[i].text
     );
 }
+
+/// Seeded random walks (splitmix64 choices, deterministic): `walks` runs of
+/// at most `steps` steps from the initial world, calling `at` on every
+/// state reached with the threads whose next step runs there. A walk ends
+/// when nothing can run.
+pub fn random_walks(
+    prog: &Program,
+    d: &Design,
+    seed: u64,
+    walks: u32,
+    steps: u32,
+    mut at: impl FnMut(&World, &[pinlab_model::ids::ThreadId]),
+) {
+    use pinlab_model::ids::ThreadId;
+    use pinlab_model::trace::NoTrace;
+    use pinlab_model::world::Step;
+    let cx = Cx { prog, design: d };
+    let mut x = seed;
+    let mut next = || {
+        x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    for _ in 0..walks {
+        let mut w = World::new(prog).unwrap();
+        for _ in 0..steps {
+            let runnable: Vec<ThreadId> = (0..prog.thread_count())
+                .map(|t| ThreadId(t as u8))
+                .filter(|&t| {
+                    w.may_run(&cx, t) && matches!(w.clone().step(&cx, t, &mut NoTrace), Step::Ran(_))
+                })
+                .collect();
+            at(&w, &runnable);
+            if runnable.is_empty() {
+                break;
+            }
+            let t = runnable[(next() % runnable.len() as u64) as usize];
+            w.step(&cx, t, &mut NoTrace);
+        }
+    }
+}

@@ -40,6 +40,9 @@ pub struct FsState {
     pub pending_free: u64,
 }
 
+/// Every block, for `World::forget_dead_blocks`.
+pub(crate) const ALL_BLOCKS: u64 = u64::MAX;
+
 impl FsState {
     /// `mkfs` + create every file with its fill, written and flushed.
     pub(crate) fn mkfs(w: &mut World, prog: &Program) -> Result<(), InitError> {
@@ -224,8 +227,8 @@ impl World {
                 fs.pending_free |= 1 << old;
             }
         }
-        if fua {
-            self.forget_dead_blocks(fs_id);
+        if let (true, Some(old)) = (fua, old) {
+            self.forget_dead_blocks(fs_id, 1 << old);
         }
         tr.note(|| format!("f{}[{index}] → block {block}, crc {crc:#010x}", file.0));
         self.csumfs_verify(file, index, false, tr);
@@ -236,8 +239,8 @@ impl World {
     pub(crate) fn csumfs_flush(&mut self, fs: FsId) {
         let f = &mut self.fss[fs.idx()];
         self.disks[f.disk.idx()].flush();
-        f.pending_free = 0;
-        self.forget_dead_blocks(fs);
+        let freed = std::mem::take(&mut f.pending_free);
+        self.forget_dead_blocks(fs, freed);
     }
 
     /// Forget what free blocks of `fs` hold, as a discard (TRIM) would: a
@@ -251,10 +254,14 @@ impl World {
     /// pointer), so the old bytes are invisible, yet they made states that
     /// differ only in garbage distinct. Measured on the seed, the disk was
     /// what distinguished most states (`tests/census.rs`).
-    pub(crate) fn forget_dead_blocks(&mut self, fs: FsId) {
+    ///
+    /// Only the blocks in `candidates` are looked at: the caller names the
+    /// ones that may just have died (`ALL_BLOCKS` after losing the
+    /// in-memory state), so a flush does not scan the whole disk.
+    pub(crate) fn forget_dead_blocks(&mut self, fs: FsId, candidates: u64) {
         let f = &self.fss[fs.idx()];
         let (disk, first, blocks) = (f.disk, f.first_data_block, f.blocks);
-        let mut live = f.used | f.pending_free;
+        let mut live = f.used | f.pending_free | !candidates;
         for (i, file) in self.files.iter().enumerate().filter(|(_, file)| file.fs == fs) {
             for index in 0..file.pages {
                 for media in [false, true] {
@@ -264,21 +271,18 @@ impl World {
                 }
             }
         }
-        let dead = |s: u16| {
-            let b = s / SPP;
-            b >= first && b < blocks && live & (1 << b) == 0
-        };
+        let in_fs = (first..blocks).fold(0u64, |m, b| m | 1 << b);
+        let dead_blocks = !live & in_fs;
+        if dead_blocks == 0 {
+            return;
+        }
+        let dead = |s: u16| dead_blocks & (1 << (s / SPP)) != 0;
+        let sectors =
+            || (first..blocks).filter(|b| dead_blocks & (1 << b) != 0).flat_map(|b| b * SPP..(b + 1) * SPP);
         let d = &mut self.disks[disk.idx()];
         d.cache.retain(|&(s, _)| !dead(s));
-        let stale = (first * SPP..blocks * SPP).any(|s| dead(s) && d.read_media(s) != DiskSector::Zero);
-        if stale {
-            d.update_media(|m| {
-                for s in first * SPP..blocks * SPP {
-                    if dead(s) {
-                        m[usize::from(s)] = DiskSector::Zero;
-                    }
-                }
-            });
+        if sectors().any(|s| d.read_media(s) != DiskSector::Zero) {
+            d.update_media(|m| sectors().for_each(|s| m[usize::from(s)] = DiskSector::Zero));
         }
     }
 
@@ -315,7 +319,7 @@ impl World {
         self.check_promise(&acked, true, tr);
         self.ghost.acked = acked;
         for fs in 0..self.fss.len() {
-            self.forget_dead_blocks(FsId(fs as u8));
+            self.forget_dead_blocks(FsId(fs as u8), ALL_BLOCKS);
         }
     }
 }

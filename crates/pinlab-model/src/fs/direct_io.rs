@@ -183,7 +183,7 @@ impl World {
                         if fresh {
                             let fs = self.files[file.idx()].fs;
                             self.fss[fs.idx()].used &= !(1 << b);
-                            self.forget_dead_blocks(fs);
+                            self.forget_dead_blocks(fs, 1 << b);
                         }
                         self.threads[t.idx()].err = Some(Errno::EIO);
                         st.stage = DioStage::Release;

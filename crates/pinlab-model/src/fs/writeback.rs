@@ -334,7 +334,7 @@ impl World {
                     if !ext4 {
                         let fs = self.files[wb.file.idx()].fs;
                         self.fss[fs.idx()].used &= !(1 << block);
-                        self.forget_dead_blocks(fs);
+                        self.forget_dead_blocks(fs, 1 << block);
                     }
                     self.files[wb.file.idx()].errseq = self.files[wb.file.idx()].errseq.wrapping_add(1);
                     tr.note(|| format!("sector {s}: I/O error; mapping_set_error"));
