@@ -15,6 +15,7 @@ pub mod bench;
 pub mod model;
 pub mod parse;
 pub mod probes;
+pub mod selftests;
 pub mod sys;
 
 use serde::Serialize;
@@ -29,6 +30,10 @@ pub struct Options {
     pub dir: Option<PathBuf>,
     /// Run only probes whose name contains one of these.
     pub only: Vec<String>,
+    /// A kernel source tree: build and run its mm selftests instead of the probes.
+    pub selftests: Option<PathBuf>,
+    /// Saved TAP outputs of the selftests to compare instead of running them.
+    pub selftests_tap: Vec<PathBuf>,
 }
 
 #[derive(Serialize, Clone, Debug)]
@@ -239,6 +244,12 @@ pub fn text(r: &Report) -> String {
 /// `pinlab kernel`: print the probe table (or the bench) and return the exit code.
 pub fn main(opts: &Options) -> u8 {
     let base = opts.dir.clone().unwrap_or_else(std::env::temp_dir);
+    if opts.selftests.is_some() || !opts.selftests_tap.is_empty() {
+        let out = base.join(format!("pinlab-selftests-{}", std::process::id()));
+        let code = selftests::main(opts.selftests.as_deref(), &opts.selftests_tap, &out, opts.json);
+        let _ = std::fs::remove_dir_all(&out);
+        return code;
+    }
     if opts.bench {
         let b = bench::run(&base);
         if opts.json {

@@ -25,8 +25,11 @@ const THREAD_VERBS: &[&str] = &[
     "mmap",
     "munmap",
     "madvise",
+    "mprotect",
+    "mremap",
     "fork",
     "exit",
+    "wait",
     "store",
     "load",
     "pin",
@@ -391,6 +394,30 @@ impl Compiler<'_> {
         }
     }
 
+    /// An optional `pages=A..B` inside mapping `map`'s pages (`None`: all).
+    fn sub_range(&mut self, a: &mut Args, map: NameId, at: Span) -> Option<Option<(u8, u8)>> {
+        match a.key("pages") {
+            None => Some(None),
+            v => {
+                let (first, pages) = self.range(v, at)?;
+                self.check_sub_range(map, first, pages, at)?;
+                Some(Some((first, pages)))
+            }
+        }
+    }
+
+    /// A page range must lie inside the mapping it names, where the
+    /// mapping's size is known.
+    fn check_sub_range(&mut self, map: NameId, first: u8, pages: u8, at: Span) -> Option<()> {
+        match self.map_pages.get(&map) {
+            Some(&n) if u64::from(first) + u64::from(pages) > n => {
+                self.err(Diag::new(at, format!("the mapping has {n} page(s); the range runs past its end")));
+                None
+            }
+            _ => Some(()),
+        }
+    }
+
     fn setup_obj<'v>(&mut self, v: Option<&'v Value>, at: Span, what: &str) -> Option<&'v Ident> {
         match v {
             Some(Value::Word(i)) => Some(i),
@@ -619,7 +646,7 @@ impl Compiler<'_> {
     fn declare_bind(&mut self, s: &Stmt) {
         let Some(b) = &s.bind else { return };
         let kind = match &s.verb {
-            Verb::Plain(v) if v.name == "mmap" => Kind::Map,
+            Verb::Plain(v) if v.name == "mmap" || v.name == "mremap" => Kind::Map,
             Verb::Plain(v) if v.name == "pin" || v.name == "gup" => Kind::Pin,
             Verb::Method { method, .. } if method.name == "reg_mr" => Kind::Mr,
             Verb::Method { method, .. } if method.name == "register" => Kind::Pin,
@@ -1108,7 +1135,18 @@ impl Compiler<'_> {
         let at = s.span;
         let needs_proc = matches!(
             v.name.as_str(),
-            "mmap" | "munmap" | "madvise" | "fork" | "exit" | "store" | "load" | "pin" | "gup" | "migrate"
+            "mmap"
+                | "munmap"
+                | "madvise"
+                | "mprotect"
+                | "mremap"
+                | "fork"
+                | "exit"
+                | "store"
+                | "load"
+                | "pin"
+                | "gup"
+                | "migrate"
         );
         if needs_proc && t.proc.is_none() {
             self.err(
@@ -1119,7 +1157,7 @@ impl Compiler<'_> {
         if !matches!(v.name.as_str(), "store" | "write") {
             self.no_assign(s);
         }
-        if !matches!(v.name.as_str(), "mmap" | "load" | "pin" | "gup" | "read" | "fsync") {
+        if !matches!(v.name.as_str(), "mmap" | "mremap" | "load" | "pin" | "gup" | "read" | "fsync") {
             self.no_bind(s);
         }
         Some(match v.name.as_str() {
@@ -1201,14 +1239,52 @@ impl Compiler<'_> {
                 let dirty = a.flag("dirty");
                 Op::Unpin { pin, dirty }
             }
-            "munmap" => Op::Munmap { map: self.plain_name(a.next(), at, &[Kind::Map])? },
+            "munmap" => {
+                let map = self.plain_name(a.next(), at, &[Kind::Map])?;
+                Op::Munmap { map, range: self.sub_range(a, map, at)? }
+            }
             "madvise" => {
                 let map = self.plain_name(a.next(), at, &[Kind::Map])?;
-                if !a.flag("dontfork") {
-                    self.err(Diag::new(at, "only `madvise X dontfork` is modelled"));
-                    return None;
-                }
-                Op::MadviseDontfork { map }
+                let range = self.sub_range(a, map, at)?;
+                let advice = match (a.flag("dontfork"), a.flag("dofork"), a.flag("dontneed")) {
+                    (true, false, false) => Advice::DontFork,
+                    (false, true, false) => Advice::DoFork,
+                    (false, false, true) => Advice::DontNeed,
+                    _ => {
+                        self.err(
+                            Diag::new(at, "say exactly one advice: `dontfork`, `dofork` or `dontneed`")
+                                .help("`madvise m pages=1..4 dontneed`; other advice is not modelled"),
+                        );
+                        return None;
+                    }
+                };
+                Op::Madvise { map, range, advice }
+            }
+            "mprotect" => {
+                let map = self.plain_name(a.next(), at, &[Kind::Map])?;
+                let range = self.sub_range(a, map, at)?;
+                let write = match (a.flag("ro"), a.flag("rw")) {
+                    (true, false) => false,
+                    (false, true) => true,
+                    _ => {
+                        self.err(
+                            Diag::new(
+                                at,
+                                "say exactly one of `ro` (PROT_READ) or `rw` (PROT_READ|PROT_WRITE)",
+                            )
+                            .help("`mprotect m pages=0..1 ro`"),
+                        );
+                        return None;
+                    }
+                };
+                Op::Mprotect { map, range, write }
+            }
+            "mremap" => {
+                let bind = self.bound(s, "mremap")?;
+                let map = self.plain_name(a.next(), at, &[Kind::Map])?;
+                let (first, pages) = self.range(a.key("pages"), at)?;
+                self.check_sub_range(map, first, pages, at)?;
+                Op::Mremap { bind, map, first, pages }
             }
             "fork" => {
                 let child = match a.next() {
@@ -1228,6 +1304,25 @@ impl Compiler<'_> {
                 Op::Fork { child }
             }
             "exit" => Op::Exit,
+            "wait" => {
+                let child = match a.next() {
+                    Some(Value::Word(w)) => match self.objs.get(&w.name) {
+                        Some((Obj::Proc(p), _)) if self.prog.procs[p.idx()].forked => *p,
+                        _ => {
+                            self.err(
+                                Diag::new(w.span, format!("`{}` is not a forked process", w.name))
+                                    .help("`wait CHILD` names a process created by `fork CHILD`"),
+                            );
+                            return None;
+                        }
+                    },
+                    _ => {
+                        self.err(Diag::new(at, "`wait` needs the child's name: `wait CHILD`"));
+                        return None;
+                    }
+                };
+                Op::Wait { child }
+            }
             "reclaim" => Op::Reclaim,
             "offline" => Op::Offline,
             "migrate" => {

@@ -139,7 +139,7 @@ impl Aliases {
         for op in prog.all_threads().flat_map(|t| t.ops.iter()) {
             match *op {
                 Op::Mmap { bind, backing: Backing::File(f), .. } => join(name(bind), n + f.idx()),
-                Op::Gup { bind, map, .. } => join(name(bind), name(map)),
+                Op::Gup { bind, map, .. } | Op::Mremap { bind, map, .. } => join(name(bind), name(map)),
                 Op::RegMr { bind, map, odp, .. } => {
                     any_odp |= odp;
                     join(name(bind), name(map))
@@ -203,8 +203,9 @@ impl Aliases {
         // A CPU-side operation on memory: faults, rmap walks, allocation.
         let cpu = |bits: u64| Footprint::write(bits | ALLOC | PROC);
         let fp = match *op {
-            Op::Mmap { bind, .. } | Op::MadviseDontfork { map: bind } => Footprint::write(name(bind) | PROC),
-            Op::Munmap { map } => cpu(name(map)),
+            Op::Mmap { bind, .. } => Footprint::write(name(bind) | PROC),
+            Op::Munmap { map, .. } | Op::Madvise { map, .. } | Op::Mprotect { map, .. } => cpu(name(map)),
+            Op::Mremap { bind, map, .. } => cpu(name(map) | name(bind)),
             Op::Lookup { file: f, .. } => Footprint::write(file(f) | ALLOC),
             Op::Store { map, .. } | Op::Load { map, .. } => cpu(name(map)),
             Op::Gup { map, .. } => cpu(name(map) | REGISTRY),
@@ -252,6 +253,7 @@ impl Aliases {
             Op::FailIo { disk } => Footprint::write(disk_bit(disk.idx())),
             Op::Fork { .. }
             | Op::Exit
+            | Op::Wait { .. }
             | Op::Reclaim
             | Op::Migrate { .. }
             | Op::Offline

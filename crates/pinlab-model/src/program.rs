@@ -105,6 +105,17 @@ pub struct DevDecl {
     pub burst: u8,
 }
 
+/// The `madvise` advice modelled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Advice {
+    /// MADV_DONTFORK: set VM_DONTCOPY.
+    DontFork,
+    /// MADV_DOFORK: clear VM_DONTCOPY.
+    DoFork,
+    /// MADV_DONTNEED: zap the PTEs; the VMA stays.
+    DontNeed,
+}
+
 /// Which GUP family a pin comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum Foll {
@@ -120,14 +131,22 @@ pub enum Op {
     /// `NAME = mmap FILE|anon pages=A..B shared|private [write]`
     /// `thp`: back an anon mapping with one large folio (order log2(pages)).
     Mmap { bind: NameId, backing: Backing, first: u8, pages: u8, shared: bool, write: bool, thp: bool },
-    /// `munmap X`
-    Munmap { map: NameId },
-    /// `madvise X dontfork`
-    MadviseDontfork { map: NameId },
+    /// `munmap X [pages=A..B]`. `range`: pages of the mapping, `None` for
+    /// all of it.
+    Munmap { map: NameId, range: Option<(u8, u8)> },
+    /// `madvise X [pages=A..B] dontfork|dofork|dontneed`
+    Madvise { map: NameId, range: Option<(u8, u8)>, advice: Advice },
+    /// `mprotect X [pages=A..B] ro|rw`: `write` is PROT_WRITE.
+    Mprotect { map: NameId, range: Option<(u8, u8)>, write: bool },
+    /// `NAME = mremap X pages=A..B`: move those pages of the mapping to a
+    /// new address, bound to `NAME`.
+    Mremap { bind: NameId, map: NameId, first: u8, pages: u8 },
     /// `fork CHILD`
     Fork { child: ProcId },
     /// `exit`: the thread's process exits (`exit_mmap`).
     Exit,
+    /// `wait CHILD`: block until that process has exited (`do_wait`).
+    Wait { child: ProcId },
     /// `reclaim`: one pass of `shrink_folio_list` over the LRU.
     Reclaim,
     /// `migrate X[p]`: `migrate_pages` of the page mapped there.
@@ -225,7 +244,10 @@ impl Op {
     /// The scenario name this op binds, if any.
     pub fn binds(&self) -> Option<NameId> {
         match *self {
-            Op::Mmap { bind, .. } | Op::Gup { bind, .. } | Op::RegMr { bind, .. } => Some(bind),
+            Op::Mmap { bind, .. }
+            | Op::Gup { bind, .. }
+            | Op::RegMr { bind, .. }
+            | Op::Mremap { bind, .. } => Some(bind),
             _ => None,
         }
     }
@@ -233,8 +255,10 @@ impl Op {
     /// The scenario name this op uses (and waits for while unbound), if any.
     pub fn uses(&self) -> Option<NameId> {
         match *self {
-            Op::Munmap { map }
-            | Op::MadviseDontfork { map }
+            Op::Munmap { map, .. }
+            | Op::Madvise { map, .. }
+            | Op::Mprotect { map, .. }
+            | Op::Mremap { map, .. }
             | Op::Migrate { map, .. }
             | Op::Store { map, .. }
             | Op::Load { map, .. }

@@ -462,10 +462,13 @@ impl World {
             Op::Mmap { bind, backing, first, pages, shared, write, thp } => {
                 Some(self.op_mmap(tp.proc, t, bind, backing, first, pages, shared, write, thp))
             }
-            Op::Munmap { map } => self.op_munmap(cx, t, map),
-            Op::MadviseDontfork { map } => self.op_madvise_dontfork(cx, t, map),
+            Op::Munmap { map, range } => self.op_munmap(cx, t, map, range),
+            Op::Madvise { map, range, advice } => self.op_madvise(cx, t, map, range, advice),
+            Op::Mprotect { map, range, write } => self.op_mprotect(cx, t, map, range, write),
+            Op::Mremap { bind, map, first, pages } => self.op_mremap(cx, t, bind, map, first, pages),
             Op::Fork { child } => Some(self.op_fork(cx, t, child, tr)),
             Op::Exit => self.op_exit(cx, t),
+            Op::Wait { child } => self.op_wait(t, child),
             Op::Reclaim => self.op_reclaim(cx, t, tr),
             Op::Migrate { map, page } => self.op_migrate(cx, t, map, page, tr),
             Op::Lookup { file, page } => Some(self.op_lookup(t, file, page)),

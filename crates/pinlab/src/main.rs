@@ -354,7 +354,7 @@ enum Cmd {
     Man,
     /// Differential probes against the running Linux kernel, beside the linux-6.x model.
     #[command(
-        after_help = "Examples:\n  pinlab kernel\n  pinlab kernel --json\n  pinlab kernel --bench\n\nExit codes: 0 every probe that ran agrees with the model, 1 one disagrees."
+        after_help = "Examples:\n  pinlab kernel\n  pinlab kernel --json\n  pinlab kernel --bench\n  pinlab kernel --selftests /usr/src/linux-source-6.12\n  pinlab kernel --selftests-tap cow.tap --selftests-tap gup_longterm.tap\n\nExit codes: 0 every probe that ran agrees with the model, 1 one disagrees."
     )]
     Kernel {
         /// Machine-readable output.
@@ -369,6 +369,15 @@ enum Cmd {
         /// Run only the probes whose name contains this (repeatable).
         #[arg(long, value_name = "NAME")]
         only: Vec<String>,
+        /// Build the mm selftests `cow` and `gup_longterm` from this kernel
+        /// source tree (gcc and liburing needed), run them, and compare
+        /// every case with the model instead of running the probes.
+        #[arg(long, value_name = "SRC")]
+        selftests: Option<PathBuf>,
+        /// Compare a saved TAP output of `cow` or `gup_longterm` (the file
+        /// name says which) instead of running them (repeatable).
+        #[arg(long, value_name = "FILE")]
+        selftests_tap: Vec<PathBuf>,
     },
     /// Run a directory of scenarios (default: the built-in suite) over designs: the verdict matrix.
     #[command(
@@ -497,8 +506,8 @@ fn main() -> ExitCode {
             Ok(()) => EXIT_PASS,
             Err(e) => bad_input(&format!("cannot write the man page: {e}")),
         },
-        Cmd::Kernel { json, bench, dir, only } => {
-            pinlab_kernel::main(&pinlab_kernel::Options { json, bench, dir, only })
+        Cmd::Kernel { json, bench, dir, only, selftests, selftests_tap } => {
+            pinlab_kernel::main(&pinlab_kernel::Options { json, bench, dir, only, selftests, selftests_tap })
         }
         Cmd::Bench { dir, designs, out, json, jobs, scale, max_memory, time } => {
             match (designs_named(&designs, &[]), jobs_or_default(jobs)) {

@@ -147,4 +147,15 @@ impl World {
         self.finish(t);
         Some("do_exit → exit_mmap → zap_pte_range")
     }
+
+    /// `wait CHILD` (`wait4` → `do_wait`): the thread blocks until the
+    /// child's `exit` has run. A child whose threads end without `exit`
+    /// never exits (the model has no implicit exit at the end of a thread).
+    pub(crate) fn op_wait(&mut self, t: ThreadId, child: ProcId) -> Option<&'static str> {
+        if self.procs[child.idx()].state != ProcState::Exited {
+            return None;
+        }
+        self.finish(t);
+        Some("do_wait: child exited")
+    }
 }
