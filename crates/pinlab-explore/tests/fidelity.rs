@@ -216,3 +216,101 @@ forbid deadlock
     assert_eq!(verdict(text, "linux-6.x", &[]), Verdict::Pass);
     assert_eq!(verdict(&text.replace("  exit\n", ""), "linux-6.x", &[]), Verdict::Fail);
 }
+
+/// shmem (tmpfs, memfd) needs no dirty tracking: a shared writable mapping
+/// maps pages writable at the first fault, and a long-term write pin of it
+/// is allowed where one of a disk file is refused
+/// (`writable_file_mapping_allowed` → `vma_needs_dirty_tracking`).
+#[test]
+fn a_long_term_write_pin_of_shmem_is_allowed_and_of_a_disk_file_refused() {
+    let text = "litmus memfd-pin
+setup {
+  fs shm type=tmpfs
+  file f on shm pages=1 fill=0x00
+  process p
+  uring u
+}
+thread app on p {
+  m = mmap f pages=0..1 shared write
+  store m[0] = 0x11
+  b = u.register m pages=0..1
+}
+always app.err == 0
+";
+    assert_eq!(verdict(text, "linux-6.x", &[]), Verdict::Pass);
+    let disk = text.replace("  fs shm type=tmpfs\n", "  disk d0 sectors=64\n  fs shm on d0 type=ext4like\n");
+    assert_eq!(verdict(&disk, "linux-6.x", &[]), Verdict::Fail, "refused: EFAULT");
+    assert_eq!(verdict(&disk.replace("app.err == 0", "app.err == EFAULT"), "linux-6.x", &[]), Verdict::Pass);
+    let labels = labels(text, "linux-6.x");
+    assert!(labels.contains(&"shmem_fault"), "{labels:?}");
+    assert!(!labels.iter().any(|l| l.contains("page_mkwrite")), "{labels:?}");
+}
+
+/// tmpfs is memory: writeback never writes it, reclaim (without swap)
+/// keeps it, fsync promises nothing durable, and a crash empties it.
+#[test]
+fn tmpfs_is_never_written_back_kept_by_reclaim_and_lost_in_a_crash() {
+    let text = "litmus tmpfs
+setup {
+  fs shm type=tmpfs
+  file f on shm pages=1 fill=0xAA
+  process p
+}
+thread app on p {
+  m = mmap f pages=0..1 shared write
+  store m[0] = 0x11
+  fsync f
+  munmap m
+  reclaim
+  r = read f[0]
+}
+thread flusher { writeback f }
+always app.r == 0x11
+forbid lost_write
+";
+    assert_eq!(verdict(text, "linux-6.x", &[]), Verdict::Pass);
+    let labels = labels(text, "linux-6.x");
+    assert!(labels.contains(&"vfs_fsync_range → noop_fsync (tmpfs)"), "{labels:?}");
+    let crash = format!("{text}finally {{ sync; crash; recover }}\nalways f[0] == 0x00\n");
+    assert_eq!(verdict(&crash, "linux-6.x", &[]), Verdict::Pass, "empty after the crash, and no lost_write");
+}
+
+/// A hugetlb VMA is never cut (Linux wants huge-page-aligned ranges), and
+/// `hugetlb_wp` reuses a folio only one mapping maps, whatever other
+/// references exist: a FOLL_GET reference taken in the child after fork
+/// sees the parent's later write once the child unmapped (the kernel's own
+/// XFAIL in cow.c), where a small page is copied.
+#[test]
+fn hugetlb_refuses_partial_ranges_and_reuses_by_mapcount() {
+    let cut = "litmus hugetlb-cut
+setup { process p }
+thread app on p {
+  m = mmap anon pages=0..4 private write hugetlb
+  store m[0] = 0x11
+  mprotect m pages=1..2 ro
+}
+always app.err == EINVAL
+";
+    assert_eq!(verdict(cut, "linux-6.x", &[]), Verdict::Pass);
+    let leak = "litmus hugetlb-vmsplice
+setup {
+  process p
+  dma pipe
+}
+thread par on p {
+  m = mmap anon pages=0..4 private write hugetlb
+  store m[0] = 0x11
+  fork c
+  store m[0] = 0x22
+}
+thread kid on c {
+  g = gup m pages=0..1
+  munmap m
+}
+thread reader { r = pipe.read g[0] }
+forbid reader.r == 0x22
+";
+    assert_eq!(verdict(leak, "linux-6.x", &[]), Verdict::Fail, "hugetlb leaks to the FOLL_GET user");
+    let small = leak.replace("pages=0..4 private write hugetlb", "pages=0..1 private write");
+    assert_eq!(verdict(&small, "linux-6.x", &[]), Verdict::Pass, "a small page is copied");
+}

@@ -445,7 +445,7 @@ pub fn all() -> Vec<Probe> {
             question: "register a MAP_SHARED memfd (shmem) mapping",
             kernel: k_reg_memfd,
             gap: None,
-            model: NotModelled("the model has no shmem/tmpfs backing"),
+            model: Explore { text: scenario!("reg-memfd"), outcomes: o_errno },
         },
         Probe {
             name: "reg/file-shared",
@@ -480,7 +480,7 @@ pub fn all() -> Vec<Probe> {
             question: "register a MAP_HUGETLB mapping",
             kernel: k_reg_hugetlb,
             gap: None,
-            model: NotModelled("the model has no hugetlb pages"),
+            model: Explore { text: scenario!("reg-hugetlb"), outcomes: o_errno },
         },
         Probe {
             name: "vmstat/4k",

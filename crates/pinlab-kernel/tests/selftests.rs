@@ -1,5 +1,6 @@
 //! The selftest mapping against the TAP output of `cow` and `gup_longterm`
-//! from Linux 6.12's source, run on this project's Linux 6.18 machine
+//! from Linux 6.12's source, run on this project's Linux 6.18 machine with
+//! 16 free 2 MiB huge pages, no swap and no `CONFIG_GUP_TEST`
 //! (`tests/data/*.tap`, unedited).
 
 use pinlab_kernel::selftests::*;
@@ -17,7 +18,8 @@ fn tap_is_parsed_case_by_case() {
     // cow printed 778 results, gup_longterm 50.
     assert_eq!(cases.len(), 828);
     let ran = cases.iter().filter(|c| !matches!(c.kernel, KernelResult::Skip(_))).count();
-    assert_eq!(ran, 286);
+    assert_eq!(ran, 297);
+    assert_eq!(cases.iter().filter(|c| c.kernel == KernelResult::Xfail).count(), 4);
     let first = &cases[0];
     assert_eq!(first.name, "Basic COW after fork() ... with base page");
     assert_eq!(first.kernel, KernelResult::Pass);
@@ -40,10 +42,13 @@ fn tap_results_and_directives() {
 #[test]
 fn every_expressible_case_agrees_with_the_kernel() {
     let r = compare(fixture());
-    assert_eq!(r.ran, 286);
-    assert_eq!(r.expressible, 270, "{}", text(&r));
+    assert_eq!(r.ran, 297);
+    assert_eq!(r.expressible, 281, "{}", text(&r));
     assert_eq!(r.disagree, 0, "{}", text(&r));
-    assert_eq!(r.agree, 270);
+    assert_eq!(r.agree, 281);
+    // The kernel's own expected failures (vmsplice on hugetlb) are the
+    // model's failures too.
+    assert_eq!(r.rows.iter().filter(|row| row.verdict == Verdict::AgreeXfail).count(), 4);
     assert!(r.expressible * 10 >= r.ran * 8, "at least 80% expressible");
 }
 
@@ -52,9 +57,8 @@ fn mapping_names_the_reason_for_what_it_cannot_express() {
     for (name, why) in [
         ("Basic COW after fork() ... with THP (2048 kB)", "PMD-mapped"),
         ("Basic COW after fork() ... with swapped out base page", "swap"),
-        ("Basic COW after fork() ... with hugetlb (2048 kB)", "hugetlb"),
+        ("Basic COW ... with memfd hugetlb (2048 kB)", "hugetlbfs"),
         ("Basic COW after fork() when collapsing before fork()", "MADV_COLLAPSE"),
-        ("Basic COW ... with memfd", "shmem"),
     ] {
         match map_case("cow", name) {
             Mapping::NotExpressible(w) => assert!(w.contains(why), "{name}: {w}"),
@@ -79,7 +83,15 @@ fn generated_scenarios_fail_where_old_kernels_failed() {
     let now = profile("linux-6.x").unwrap().design();
     let mut failing_old = Vec::new();
     for (m, text) in all_scenarios() {
-        assert_eq!(model_passes_under(&text, &now), Ok(true), "{m:?}\n{text}");
+        // hugetlb_wp reuses by mapcount: vmsplice leaks (the kernel's XFAIL).
+        let xfail = matches!(
+            m,
+            Mapping::Anon {
+                backing: Backing::Hugetlb,
+                test: Test::VmspliceInChild { .. } | Test::VmspliceInParent { .. }
+            }
+        );
+        assert_eq!(model_passes_under(&text, &now), Ok(!xfail), "{m:?}\n{text}");
         if model_passes_under(&text, &old) == Ok(false) {
             failing_old.push(m);
         }

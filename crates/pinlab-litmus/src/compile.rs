@@ -263,6 +263,11 @@ impl<'s> Args<'s> {
         false
     }
 
+    /// Whether the flag word is there, without taking it.
+    fn has(&self, name: &str) -> bool {
+        self.pos.iter().any(|p| matches!(p, Some(Value::Word(w)) if w.name == name))
+    }
+
     fn key(&mut self, name: &str) -> Option<(&'s Ident, &'s Value)> {
         self.keys
             .iter_mut()
@@ -394,6 +399,19 @@ impl Compiler<'_> {
         }
     }
 
+    /// Reject what the model does not do on a tmpfs file.
+    fn not_tmpfs(&mut self, file: FileId, at: Span, what: &str) -> Option<()> {
+        let fs = self.prog.files[file.idx()].fs;
+        if self.prog.fss[fs.idx()].ty == FsType::Tmpfs {
+            self.err(
+                Diag::new(at, format!("{what} on a tmpfs file is not modelled in this version"))
+                    .help("use a csumfs or ext4like file"),
+            );
+            return None;
+        }
+        Some(())
+    }
+
     /// An optional `pages=A..B` inside mapping `map`'s pages (`None`: all).
     fn sub_range(&mut self, a: &mut Args, map: NameId, at: Span) -> Option<Option<(u8, u8)>> {
         match a.key("pages") {
@@ -520,35 +538,64 @@ impl Compiler<'_> {
             }
             "fs" => {
                 let Some(name) = self.setup_obj(a.next(), at, "file system") else { return };
-                let disk = match self.on(&mut a, at, "disk") {
-                    Some(Obj::Disk(d)) => d,
-                    Some(o) => {
-                        self.err(Diag::new(
-                            at,
-                            format!("a file system lives on a disk, not on {}", o.what()),
+                let mut known = true;
+                let ty = match a.key("type") {
+                    Some((_, Value::Word(w))) if w.name == "csumfs" => FsType::Csumfs,
+                    Some((_, Value::Word(w))) if w.name == "ext4like" => FsType::Ext4like,
+                    Some((_, Value::Word(w))) if w.name == "tmpfs" => FsType::Tmpfs,
+                    Some((k, v)) => {
+                        let types = ["csumfs", "ext4like", "tmpfs"];
+                        let hint = match v {
+                            Value::Word(w) => suggest(&w.name, &types),
+                            _ => None,
+                        };
+                        let d = Diag::new(k.span.join(v.span()), "unknown file-system type");
+                        self.err(d.help(
+                            hint.unwrap_or_else(|| "`type=csumfs`, `type=ext4like` or `type=tmpfs`".into()),
                         ));
+                        known = false;
+                        FsType::Csumfs
+                    }
+                    None => {
+                        self.err(Diag::new(at, "missing `type=csumfs`, `type=ext4like` or `type=tmpfs`"));
+                        FsType::Csumfs
+                    }
+                };
+                // An unknown type without `on`: one error is enough.
+                let disk = if ty == FsType::Tmpfs || (!known && !a.has("on")) {
+                    if a.flag("on") {
+                        self.err(
+                            Diag::new(at, "tmpfs lives in memory, not on a disk")
+                                .help("write `fs shm type=tmpfs`"),
+                        );
                         return;
                     }
-                    None => return,
+                    // shmem has no disk; the model's file-system code wants
+                    // one for its block pointers, so it gets a hidden one
+                    // that nothing writes.
+                    self.prog.disks.push(DiskDecl {
+                        name: format!("<tmpfs {}>", name.name),
+                        sectors: 64,
+                        volatile: false,
+                        fua: false,
+                    });
+                    DiskId(self.prog.disks.len() as u8 - 1)
+                } else {
+                    match self.on(&mut a, at, "disk") {
+                        Some(Obj::Disk(d)) => d,
+                        Some(o) => {
+                            self.err(Diag::new(
+                                at,
+                                format!("a file system lives on a disk, not on {}", o.what()),
+                            ));
+                            return;
+                        }
+                        None => return,
+                    }
                 };
                 if self.prog.fss.iter().any(|f| f.disk == disk) {
                     self.err(Diag::new(at, "only one file system per disk"));
                 }
-                let ty = match a.key("type") {
-                    Some((_, Value::Word(w))) if w.name == "csumfs" => FsType::Csumfs,
-                    Some((_, Value::Word(w))) if w.name == "ext4like" => FsType::Ext4like,
-                    Some((k, v)) => {
-                        self.err(
-                            Diag::new(k.span.join(v.span()), "unknown file-system type")
-                                .help("`type=csumfs` or `type=ext4like`"),
-                        );
-                        FsType::Csumfs
-                    }
-                    None => {
-                        self.err(Diag::new(at, "missing `type=csumfs` or `type=ext4like`"));
-                        FsType::Csumfs
-                    }
-                };
                 // A checksumming fs must keep pages stable under I/O; ext4 does
                 // not. ext4like attaches buffer heads, which hold a reference.
                 let stable_writes = self.choice(&mut a, "stable_writes", YES_NO, ty == FsType::Csumfs);
@@ -1084,6 +1131,7 @@ impl Compiler<'_> {
                         self.no_assign(s);
                         self.no_bind(s);
                         let (file, page) = self.file_index(a.next(), at)?;
+                        self.not_tmpfs(file, at, "O_DIRECT-style I/O")?;
                         let is_write = method.name == "write_fixed";
                         let word = if is_write { "from" } else { "into" };
                         if !a.flag(word) {
@@ -1185,12 +1233,22 @@ impl Compiler<'_> {
                 }
                 let write = a.flag("write");
                 let thp = a.flag("thp");
-                if thp && (backing != Backing::Anon || !pages.is_power_of_two() || !(2..=16).contains(&pages))
-                {
-                    self.err(
-                        Diag::new(at, "`thp` needs an anon mapping of 2, 4, 8 or 16 pages")
-                            .help("a large folio has a power-of-two size"),
-                    );
+                let hugetlb = a.flag("hugetlb");
+                for (on, what) in [(thp, "thp"), (hugetlb, "hugetlb")] {
+                    if on
+                        && (backing != Backing::Anon
+                            || !pages.is_power_of_two()
+                            || !(2..=16).contains(&pages))
+                    {
+                        self.err(
+                            Diag::new(at, format!("`{what}` needs an anon mapping of 2, 4, 8 or 16 pages"))
+                                .help("a large folio has a power-of-two size"),
+                        );
+                        return None;
+                    }
+                }
+                if thp && hugetlb {
+                    self.err(Diag::new(at, "say one of `thp` or `hugetlb`, not both"));
                     return None;
                 }
                 if let Backing::File(file) = backing {
@@ -1203,7 +1261,7 @@ impl Compiler<'_> {
                         return None;
                     }
                 }
-                Op::Mmap { bind, backing, first, pages, shared, write, thp }
+                Op::Mmap { bind, backing, first, pages, shared, write, thp, hugetlb }
             }
             "store" => {
                 let (map, page) = self.indexed(a.next(), at, &[Kind::Map])?;
@@ -1365,16 +1423,19 @@ impl Compiler<'_> {
             }
             "truncate" => {
                 let file = self.file(a.next(), at)?;
+                self.not_tmpfs(file, at, "`truncate`")?;
                 let pages = a.key("pages").map(|(_, v)| v);
                 let n = self.number(pages, at, "`pages=N`", u64::from(self.prog.files[file.idx()].pages))?;
                 Op::Truncate { file, pages: n as u8 }
             }
             "punch" => {
                 let (file, page) = self.file_index(a.next(), at)?;
+                self.not_tmpfs(file, at, "`punch`")?;
                 Op::Punch { file, page }
             }
             "dio_write" | "dio_read" => {
                 let (file, page) = self.file_index(a.next(), at)?;
+                self.not_tmpfs(file, at, "O_DIRECT")?;
                 let word = if v.name == "dio_write" { "from" } else { "into" };
                 if !a.flag(word) {
                     self.err(Diag::new(at, format!("expected `{} F[p] {word} X[q]`", v.name)));

@@ -8,7 +8,7 @@ use pinlab_model::errno::Errno;
 use pinlab_model::ids::*;
 use pinlab_model::limits::FRAMES_MAX;
 use pinlab_model::oracle::{Bug, Oracle};
-use pinlab_model::program::{Backing, CondKind, DevKind, Foll, FsType, Op, ProcDecl, Program};
+use pinlab_model::program::{Advice, Backing, CondKind, DevKind, Foll, FsType, Op, ProcDecl, Program};
 use proptest::prelude::*;
 
 const SEED: &str = include_str!("../../../litmus/seed/rdma-writeback.litmus");
@@ -86,7 +86,8 @@ fn seed_compiles_to_the_expected_program() {
                 pages: 2,
                 shared: true,
                 write: true,
-                thp: false
+                thp: false,
+                hugetlb: false
             },
             Op::RegMr { bind: mr, dev, map: m, first: 0, pages: 1, write: true, odp: false },
             Op::Store { map: m, page: 0, byte: 0x11 },
@@ -180,6 +181,7 @@ exists reg.err == EFAULT
                 shared: true,
                 write: true,
                 thp: false,
+                hugetlb: false,
             },
             Op::Load { reg: RegId(0), map: m, page: 1 },
             Op::Gup {
@@ -303,7 +305,7 @@ fn unknown_verb_without_a_near_miss_lists_the_verbs() {
     assert_eq!(
         errs(&with_setup("thread a on p {\n  frob f\n}\n")),
         "t.litmus:10:3: error: unknown verb `frob` \
-         (help: verbs: mmap, munmap, madvise, fork, exit, store, load, pin, gup, unpin, put, fsync, writeback, sync, reclaim, migrate, offline, lookup, write, read, truncate, punch, dio_write, dio_read, fail_io)\n"
+         (help: verbs: mmap, munmap, madvise, mprotect, mremap, fork, exit, wait, store, load, pin, gup, unpin, put, fsync, writeback, sync, reclaim, migrate, offline, lookup, write, read, truncate, punch, dio_write, dio_read, fail_io)\n"
     );
 }
 
@@ -361,7 +363,7 @@ fn setup_objects_defined_twice_or_misplaced() {
     );
     assert_eq!(
         errs("litmus t\nsetup {\n  disk d0 sectors=64\n  fs a on d0 type=xfs\n}\n"),
-        "t.litmus:4:14: error: unknown file-system type (help: `type=csumfs` or `type=ext4like`)\n"
+        "t.litmus:4:14: error: unknown file-system type (help: `type=csumfs`, `type=ext4like` or `type=tmpfs`)\n"
     );
 }
 
@@ -469,7 +471,7 @@ fn verbs_in_the_wrong_block() {
     assert_eq!(
         errs(&text),
         "t.litmus:10:3: error: `crash` is not allowed in a thread \
-         (help: allowed here: mmap, munmap, madvise, fork, exit, store, load, pin, gup, unpin, put, fsync, writeback, sync, reclaim, migrate, offline, lookup, write, read, truncate, punch, dio_write, dio_read, fail_io)\n\
+         (help: allowed here: mmap, munmap, madvise, mprotect, mremap, fork, exit, wait, store, load, pin, gup, unpin, put, fsync, writeback, sync, reclaim, migrate, offline, lookup, write, read, truncate, punch, dio_write, dio_read, fail_io)\n\
          t.litmus:12:11: error: `store` is not allowed in `finally` (help: allowed here: sync, crash, recover)\n"
     );
 }
@@ -723,4 +725,55 @@ fn a_condition_on_an_oracle_the_machine_cannot_fire_is_warned_about() {
     );
     // The seed has csumfs: nothing to warn about.
     assert!(ok(&with_setup("forbid checksum_error\n")).warnings.is_empty());
+}
+
+#[test]
+fn tmpfs_lives_in_memory_and_refuses_what_is_not_modelled() {
+    let p = ok("litmus t\nsetup {\n  fs shm type=tmpfs\n  file f on shm pages=1\n  process p\n}\nthread a on p {\n  m = mmap f pages=0..1 shared write\n}\n");
+    assert_eq!(p.fss[0].ty, FsType::Tmpfs);
+    assert_eq!(p.disks.len(), 1, "a hidden disk for the block pointers");
+    assert_eq!(
+        errs("litmus t\nsetup {\n  disk d0 sectors=64\n  fs shm on d0 type=tmpfs\n}\n"),
+        "t.litmus:4:3: error: tmpfs lives in memory, not on a disk (help: write `fs shm type=tmpfs`)\n"
+    );
+    assert_eq!(
+        errs("litmus t\nsetup {\n  fs shm type=tmpf\n}\n"),
+        "t.litmus:3:10: error: unknown file-system type (help: did you mean `tmpfs`?)\n"
+    );
+    assert_eq!(
+        errs("litmus t\nsetup {\n  fs shm type=tmpfs\n  file f on shm pages=1\n  process p\n}\nthread a on p {\n  m = mmap anon pages=0..1 private write\n  dio_write f[0] from m[0]\n}\n"),
+        "t.litmus:9:3: error: O_DIRECT on a tmpfs file is not modelled in this version (help: use a csumfs or ext4like file)\n"
+    );
+}
+
+#[test]
+fn range_verbs_check_their_ranges_and_advice() {
+    let base =
+        "litmus t\nsetup {\n  process p\n}\nthread a on p {\n  m = mmap anon pages=0..4 private write\n";
+    let p = ok(&format!(
+        "{base}  mprotect m pages=1..2 ro\n  madvise m dontneed\n  n = mremap m pages=2..4\n  munmap n\n}}\n"
+    ));
+    assert_eq!(p.threads[0].ops[1], Op::Mprotect { map: NameId(0), range: Some((1, 1)), write: false });
+    assert_eq!(p.threads[0].ops[2], Op::Madvise { map: NameId(0), range: None, advice: Advice::DontNeed });
+    assert_eq!(p.threads[0].ops[3], Op::Mremap { bind: NameId(1), map: NameId(0), first: 2, pages: 2 });
+    assert_eq!(
+        errs(&format!("{base}  mprotect m pages=2..6 rw\n}}\n")),
+        "t.litmus:7:3: error: the mapping has 4 page(s); the range runs past its end\n"
+    );
+    assert_eq!(
+        errs(&format!("{base}  mprotect m\n}}\n")),
+        "t.litmus:7:3: error: say exactly one of `ro` (PROT_READ) or `rw` (PROT_READ|PROT_WRITE) (help: `mprotect m pages=0..1 ro`)\n"
+    );
+    assert_eq!(
+        errs(&format!("{base}  madvise m dontneed dofork\n}}\n")),
+        "t.litmus:7:3: error: say exactly one advice: `dontfork`, `dofork` or `dontneed` (help: `madvise m pages=1..4 dontneed`; other advice is not modelled)\n"
+    );
+    assert_eq!(
+        errs(&format!("{base}  wait p\n}}\n")),
+        "t.litmus:7:8: error: `p` is not a forked process (help: `wait CHILD` names a process created by `fork CHILD`)\n"
+    );
+    assert_eq!(
+        errs("litmus t\nsetup {\n  process p\n}\nthread a on p {\n  m = mmap anon pages=0..3 private write hugetlb\n}\n"),
+        "t.litmus:6:3: error: `hugetlb` needs an anon mapping of 2, 4, 8 or 16 pages (help: a large folio has a power-of-two size)\n"
+    );
 }

@@ -26,6 +26,14 @@ pub enum FsType {
     /// Writes in place through buffer heads attached as folio private data
     /// (holding a reference); no checksums (ext4-like).
     Ext4like,
+    /// shmem (tmpfs, memfd): the page cache is the file. `noop_dirty_folio`
+    /// sets PG_dirty without the writeback tag, so no writeback ever runs;
+    /// `noop_fsync`; no `page_mkwrite`, so shared writable mappings need no
+    /// dirty tracking (and long-term write pins of them are allowed:
+    /// `writable_file_mapping_allowed`). Without swap its folios are never
+    /// reclaimed (the model keeps them PG_dirty). A crash empties it. Its
+    /// `disk` is a hidden one the compiler adds and nothing writes.
+    Tmpfs,
 }
 
 /// Whether the file system attaches private data (buffer heads) to its page
@@ -130,7 +138,17 @@ pub enum Foll {
 pub enum Op {
     /// `NAME = mmap FILE|anon pages=A..B shared|private [write]`
     /// `thp`: back an anon mapping with one large folio (order log2(pages)).
-    Mmap { bind: NameId, backing: Backing, first: u8, pages: u8, shared: bool, write: bool, thp: bool },
+    /// `hugetlb`: MAP_HUGETLB, one hugetlb folio of the mapping's size.
+    Mmap {
+        bind: NameId,
+        backing: Backing,
+        first: u8,
+        pages: u8,
+        shared: bool,
+        write: bool,
+        thp: bool,
+        hugetlb: bool,
+    },
     /// `munmap X [pages=A..B]`. `range`: pages of the mapping, `None` for
     /// all of it.
     Munmap { map: NameId, range: Option<(u8, u8)> },

@@ -238,6 +238,10 @@ impl World {
                 w.mem.frames[pfn.idx()].data = page_fill(f.fill, 0);
                 w.mem.folio_mut(pfn).flags.set(FolioFlags::UPTODATE);
                 w.mem.folio_mut(pfn).flags.set(FolioFlags::LRU);
+                if prog.fss[f.fs.idx()].ty == crate::program::FsType::Tmpfs {
+                    // Written with write(2): dirty, and never written back.
+                    w.mem.folio_mut(pfn).flags.set(FolioFlags::DIRTY);
+                }
                 // The file was written with write(2): its buffers are attached.
                 let private = prog.fss[f.fs.idx()].private;
                 if private != crate::program::PrivateData::None {
@@ -404,10 +408,23 @@ impl World {
     }
 
     /// `folio_mark_dirty`: PG_dirty and the xarray dirty tag.
+    /// On tmpfs `noop_dirty_folio`: PG_dirty only, so writeback never
+    /// finds the folio.
     pub(crate) fn folio_mark_dirty(&mut self, pfn: Pfn) {
+        let tmpfs = match self.folio(pfn).owner {
+            Owner::File { file, .. } => self.is_tmpfs(file),
+            _ => false,
+        };
         let f = self.folio_mut(pfn);
         f.flags.set(FolioFlags::DIRTY);
-        f.flags.set(FolioFlags::TAG_DIRTY);
+        if !tmpfs {
+            f.flags.set(FolioFlags::TAG_DIRTY);
+        }
+    }
+
+    /// The file lives on tmpfs (shmem).
+    pub(crate) fn is_tmpfs(&self, file: FileId) -> bool {
+        self.fss[self.files[file.idx()].fs.idx()].ty == crate::program::FsType::Tmpfs
     }
 
     /// Allocate a frame, keeping the ghost record the same length.
@@ -459,8 +476,8 @@ impl World {
             return Step::Blocked;
         }
         let ran = match *op {
-            Op::Mmap { bind, backing, first, pages, shared, write, thp } => {
-                Some(self.op_mmap(tp.proc, t, bind, backing, first, pages, shared, write, thp))
+            Op::Mmap { bind, backing, first, pages, shared, write, thp, hugetlb } => {
+                Some(self.op_mmap(tp.proc, t, bind, backing, first, pages, shared, write, thp, hugetlb))
             }
             Op::Munmap { map, range } => self.op_munmap(cx, t, map, range),
             Op::Madvise { map, range, advice } => self.op_madvise(cx, t, map, range, advice),

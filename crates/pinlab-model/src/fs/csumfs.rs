@@ -52,8 +52,8 @@ impl FsState {
             let first_data_block = pages.div_ceil(SPP);
             let blocks = (sectors / SPP).min(64);
             // Every page needs a block, plus one spare so a page can be
-            // rewritten copy-on-write.
-            if blocks < first_data_block + pages + 1 {
+            // rewritten copy-on-write. tmpfs keeps its pages in memory.
+            if decl.ty != FsType::Tmpfs && blocks < first_data_block + pages + 1 {
                 let need = (first_data_block + pages + 1) * SPP;
                 return Err(InitError(format!(
                     "disk `{}` has {sectors} sectors; fs `{}` with {pages} file pages needs at least {need}",
@@ -85,6 +85,9 @@ impl FsState {
             });
             for index in 0..f.pages {
                 let fs = &mut w.fss[f.fs.idx()];
+                if fs.ty == FsType::Tmpfs {
+                    continue; // the page cache is the file (World::new)
+                }
                 let block = fs.alloc_block().expect("mkfs checked the space");
                 let data = page_fill(f.fill, 0);
                 w.disks[fs.disk.idx()].update_media(|media| {

@@ -44,6 +44,13 @@ impl World {
         reg: Option<RegId>,
         tr: &mut T,
     ) -> Option<&'static str> {
+        if file.is_some_and(|f| self.is_tmpfs(f)) {
+            if let Some(r) = reg {
+                self.threads[t.idx()].regs[r.idx()] = Some(0);
+            }
+            self.finish(t);
+            return Some("vfs_fsync_range → noop_fsync (tmpfs)");
+        }
         let (first, last) = match file {
             Some(f) => (f, f),
             None => (FileId(0), FileId(self.files.len().saturating_sub(1) as u8)),
@@ -120,7 +127,8 @@ impl World {
 
     fn promise(&self, first: FileId, last: FileId) -> Vec<Promise> {
         let mut out = Vec::new();
-        for f in first.0..=last.0 {
+        // tmpfs promises nothing durable.
+        for f in (first.0..=last.0).filter(|&f| !self.is_tmpfs(FileId(f))) {
             for (i, pfn) in self.files[usize::from(f)].cache.iter().enumerate() {
                 if let Some(pfn) = pfn {
                     let d = &self.mem.frames[pfn.idx()].data;

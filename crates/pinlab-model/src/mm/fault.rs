@@ -54,6 +54,9 @@ impl World {
             return Access::Err(Errno::EFAULT);
         }
         let Some(vma) = self.procs[p.idx()].vma(vpn).copied() else { return Access::Err(Errno::EFAULT) };
+        if vma.hugetlb {
+            return self.hugetlb_fault(p, vma, vpn, write, tr);
+        }
         // check_vma_flags: FOLL_FORCE may write only a COW (private) mapping.
         let forced_cow = force && !vma.shared;
         if write && !vma.write && !forced_cow {
@@ -100,9 +103,14 @@ impl World {
                     let f = self.folio_mut(pfn);
                     f.refcount += 1;
                     f.mapcount += 1;
-                    self.procs[p.idx()].install(vpn, Pte::new(pfn, false));
-                    tr.note(|| format!("map f{}[{index}] (pfn {}) read-only at vpn {vpn}", file.0, pfn.0));
-                    Access::Faulted("filemap_fault")
+                    // A shared writable shmem mapping needs no dirty
+                    // tracking: its page protection is writable at once.
+                    let writable = vma.shmem && vma.shared && vma.write;
+                    self.procs[p.idx()]
+                        .install(vpn, Pte { dirty: writable && write, ..Pte::new(pfn, writable) });
+                    let how = if writable { "writable" } else { "read-only" };
+                    tr.note(|| format!("map f{}[{index}] (pfn {}) {how} at vpn {vpn}", file.0, pfn.0));
+                    Access::Faulted(if vma.shmem { "shmem_fault" } else { "filemap_fault" })
                 }
                 None if write
                     && vma.order > 0
@@ -165,6 +173,14 @@ impl World {
                     Access::Faulted("do_anonymous_page (zero page)")
                 }
             },
+            Some(pte) if write && !pte.writable && vma.shared && vma.shmem => {
+                // do_wp_page → wp_page_shared: shmem has no page_mkwrite.
+                self.folio_mark_dirty(pte.pfn);
+                let e = self.procs[p.idx()].pte_mut(vpn).expect("PTE vanished");
+                e.writable = true;
+                e.dirty = true;
+                Access::Faulted("do_wp_page → wp_page_shared (shmem: no page_mkwrite)")
+            }
             Some(pte) if write && !pte.writable && vma.shared => {
                 let f = self.folio(pte.pfn);
                 let file = vma.file.expect("shared anonymous memory is not modelled");
@@ -272,6 +288,11 @@ impl World {
         let pfn = self.alloc(Owner::File { file, index }).ok_or(Errno::ENOMEM)?;
         self.mem.frames[pfn.idx()].data = data;
         self.folio_mut(pfn).flags.set(FolioFlags::UPTODATE);
+        if self.is_tmpfs(file) {
+            // shmem_get_folio on a hole: a zeroed folio, which without swap
+            // is never reclaimed (kept PG_dirty).
+            self.folio_mut(pfn).flags.set(FolioFlags::DIRTY);
+        }
         self.files[file.idx()].cache[usize::from(index)] = Some(pfn);
         Ok(pfn)
     }

@@ -38,6 +38,10 @@ impl World {
             if v.shared {
                 continue;
             }
+            if v.hugetlb {
+                child_ptes.extend(self.fork_hugetlb(cx, parent, *v, tr));
+                continue;
+            }
             for vpn in v.start..v.start + u16::from(v.pages) {
                 let Some(pte) = self.procs[parent.idx()].pte(vpn).copied() else { continue };
                 if pte.migration {
@@ -107,6 +111,7 @@ impl World {
         let c = &mut self.procs[child.idx()];
         c.state = ProcState::Alive;
         c.vmas = vmas;
+        child_ptes.sort_by_key(|e| e.0);
         c.ptes = child_ptes;
         c.next_vpn = next_vpn;
         tr.note(|| {

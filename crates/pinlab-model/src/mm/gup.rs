@@ -365,6 +365,15 @@ impl World {
         } else {
             None
         };
+        if let Some(vma) = unshare.and(self.procs[p.idx()].vma(vpn).copied()).filter(|v| v.hugetlb) {
+            return match self.hugetlb_wp(p, vma, pfn, true, tr) {
+                Ok(label) => GupStep::Progress(label),
+                Err(e) => {
+                    self.gup_unwind(cx, set);
+                    GupStep::Failed(e, "unshare failed (ENOMEM)")
+                }
+            };
+        }
         if let Some((writable, why, label)) = unshare {
             return match self.cow_copy(p, vpn, pfn, Some(pfn), writable) {
                 Some(new) => {

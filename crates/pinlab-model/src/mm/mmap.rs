@@ -25,6 +25,7 @@ impl World {
         shared: bool,
         write: bool,
         thp: bool,
+        hugetlb: bool,
     ) -> &'static str {
         let Some(p) = proc.filter(|p| self.procs[p.idx()].state == ProcState::Alive) else {
             self.fail(t, Errno::EFAULT, Some(bind));
@@ -34,11 +35,24 @@ impl World {
             Backing::File(f) => Some(f),
             Backing::Anon => None,
         };
-        let order = if thp { pages.trailing_zeros() as u8 } else { 0 };
+        let order = if thp || hugetlb { pages.trailing_zeros() as u8 } else { 0 };
         let pr = &mut self.procs[p.idx()];
         // A THP mapping is aligned to its folio size (thp_get_unmapped_area).
         let start = pr.next_vpn.next_multiple_of(1 << order);
-        pr.map(Vma { start, pages, file, pgoff: first, shared, write, dontfork: false, order });
+        let shmem = file.is_some_and(|f| self.is_tmpfs(f));
+        let pr = &mut self.procs[p.idx()];
+        pr.map(Vma {
+            start,
+            pages,
+            file,
+            pgoff: first,
+            shared,
+            write,
+            dontfork: false,
+            order,
+            hugetlb,
+            shmem,
+        });
         self.names[bind.idx()] = Binding::Map { start, pages };
         self.finish(t);
         "do_mmap"
@@ -63,7 +77,15 @@ impl World {
             return Err(Some(Errno::EINVAL));
         }
         let (lo, hi) = (start + u16::from(first), start + u16::from(first + n));
-        if !self.procs[p.idx()].vmas.iter().any(|v| v.start < hi && lo < v.start + u16::from(v.pages)) {
+        let vmas = &self.procs[p.idx()].vmas;
+        if !vmas.iter().any(|v| v.start < hi && lo < v.start + u16::from(v.pages)) {
+            return Err(Some(Errno::EINVAL));
+        }
+        // A hugetlb VMA is cut only at huge page boundaries: never, here.
+        if vmas
+            .iter()
+            .any(|v| v.hugetlb && [lo, hi].iter().any(|&a| v.start < a && a < v.start + u16::from(v.pages)))
+        {
             return Err(Some(Errno::EINVAL));
         }
         Ok((p, lo, hi))
@@ -215,7 +237,10 @@ impl World {
             self.odp_invalidate(pte.pfn);
             let vma = *self.procs[p.idx()].vma(vpn).expect("PTE outside a VMA");
             let f = self.folio(pte.pfn);
+            // hugetlb_change_protection: a private mapping's protection is
+            // read-only (COW); the write fault decides.
             let writable = write
+                && !vma.hugetlb
                 && if vma.shared {
                     !vma.needs_dirty_tracking() || pte.dirty
                 } else {

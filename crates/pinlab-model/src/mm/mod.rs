@@ -5,6 +5,7 @@ pub mod fault;
 pub mod fork;
 pub mod frame;
 pub mod gup;
+pub mod hugetlb;
 pub mod migrate;
 pub mod mmap;
 pub mod rmap;

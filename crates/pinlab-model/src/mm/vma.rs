@@ -22,6 +22,10 @@ pub struct Vma {
     /// Anon THP: the first write fault fills the whole (aligned) VMA with one
     /// folio of 2^order pages, PTE-mapped (a 2 MiB THP scaled down).
     pub order: u8,
+    /// `MAP_HUGETLB`: one hugetlb folio of 2^order pages (`mm/hugetlb.rs`).
+    pub hugetlb: bool,
+    /// `vma_is_shmem`: a mapping of a tmpfs file.
+    pub shmem: bool,
 }
 
 impl Vma {
@@ -35,9 +39,10 @@ impl Vma {
     }
 
     /// `vma_needs_dirty_tracking`: a shared writable file mapping whose
-    /// file system wants `page_mkwrite` notifications (csumfs does).
+    /// file system wants `page_mkwrite` notifications or can write back
+    /// (csumfs and ext4like; not shmem).
     pub fn needs_dirty_tracking(&self) -> bool {
-        self.file.is_some() && self.shared && self.write
+        self.file.is_some() && self.shared && self.write && !self.shmem
     }
 }
 
@@ -126,6 +131,8 @@ mod tests {
             write: true,
             dontfork: false,
             order: 0,
+            hugetlb: false,
+            shmem: false,
         });
         assert_eq!(p.next_vpn, 2);
         assert_eq!(p.vma(1).map(|v| v.file_index(1)), Some(2));
