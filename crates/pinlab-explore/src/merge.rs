@@ -126,5 +126,6 @@ pub fn merge(
         peak_memory_bytes: parts.iter().map(|(_, r)| r.peak_memory_bytes).max().unwrap_or(0),
         presim_runs: parts.iter().map(|(_, r)| r.presim_runs).max().unwrap_or(0),
         failed_threads: parts.iter().fold(0, |m, (_, r)| m | r.failed_threads),
+        not_applicable: parts.iter().find_map(|(_, r)| r.not_applicable.clone()),
     })
 }

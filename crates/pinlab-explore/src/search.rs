@@ -226,6 +226,11 @@ pub struct Report {
     /// condition reads that thread's `err`.
     #[serde(default)]
     pub failed_threads: u16,
+    /// The scenario uses a feature the design's kernel did not have
+    /// (`Design::unavailable`): nothing was explored, and the verdict is
+    /// n/a for this reason.
+    #[serde(default)]
+    pub not_applicable: Option<String>,
 }
 
 /// What cut a search short.
@@ -294,6 +299,8 @@ pub enum Verdict {
     Fail,
     /// The search stopped early and no condition is decided false.
     Unknown,
+    /// The scenario needs a feature the design's kernel did not have.
+    NotApplicable,
 }
 
 impl Verdict {
@@ -302,15 +309,47 @@ impl Verdict {
             Verdict::Pass => "pass",
             Verdict::Fail => "fail",
             Verdict::Unknown => "unknown",
+            Verdict::NotApplicable => "n/a",
         }
     }
 }
 
 impl Report {
+    /// The report of a cell that was not explored: complete (nothing is
+    /// left to find), no condition decided either way.
+    pub fn not_applicable(cx: &Cx, why: String) -> Report {
+        Report {
+            states: 0,
+            transitions: 0,
+            finals: 0,
+            complete: true,
+            conds: cx
+                .prog
+                .conds
+                .iter()
+                .map(|_| CondResult { holds: true, decided: false, witness: None, by: None })
+                .collect(),
+            fired: Vec::new(),
+            pin_tests: PinTestCounts::default(),
+            longest_wait_steps: 0,
+            bounce_bytes_max: 0,
+            depth: 0,
+            visited_bytes: 0,
+            stopped_by: None,
+            elapsed_ms: 0.0,
+            peak_memory_bytes: 0,
+            presim_runs: 0,
+            failed_threads: 0,
+            not_applicable: Some(why),
+        }
+    }
+
     /// One rule everywhere: fail if some condition is decided false, pass if
     /// every condition is decided true, unknown otherwise.
     pub fn verdict(&self) -> Verdict {
-        if self.conds.iter().any(|c| !c.holds && c.decided) {
+        if self.not_applicable.is_some() {
+            Verdict::NotApplicable
+        } else if self.conds.iter().any(|c| !c.holds && c.decided) {
             Verdict::Fail
         } else if self.conds.iter().all(|c| c.holds && c.decided) {
             Verdict::Pass
@@ -750,6 +789,9 @@ impl Found<u32> {
 /// `cfg.until`, enough of them to decide).
 pub fn explore(cx: &Cx, init: &World, cfg: &Config) -> Report {
     let start = Instant::now();
+    if let Some(why) = cx.design.unavailable(cx.prog) {
+        return Report::not_applicable(cx, why);
+    }
     let pre = (cfg.presim_runs > 0).then(|| PreSim::run(cx, init, cfg.presim_runs, cfg.crash_points));
     let pre_hit: Vec<bool> = match &pre {
         Some(p) => p.hits.iter().map(Option::is_some).collect(),
@@ -841,6 +883,7 @@ fn report(
         peak_memory_bytes,
         presim_runs: pre.map_or(0, |p| p.runs),
         failed_threads: f.failed_threads,
+        not_applicable: None,
     }
 }
 

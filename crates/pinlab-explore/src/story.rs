@@ -107,7 +107,7 @@ pub fn replay(cx: &Cx, init: &World, sched: &Schedule) -> Result<(Story, World),
                     loc: String::new(),
                     kernel: label,
                     notes: notes.0,
-                    changes: diff(&before, &w),
+                    changes: diff(cx, &before, &w),
                     fired: w.fired().new_since(before.fired()).map(Oracle::name).collect(),
                 });
                 continue;
@@ -129,7 +129,7 @@ pub fn replay(cx: &Cx, init: &World, sched: &Schedule) -> Result<(Story, World),
         let tp = cx.prog.thread(t);
         // What a load or a device read returned, and errors, as they happen.
         let mut changes = registers_of(cx, &w, t, Some(&before));
-        changes.extend(diff(&before, &w));
+        changes.extend(diff(cx, &before, &w));
         steps.push(StoryStep {
             step: i + 1,
             thread: tp.name.clone(),
@@ -197,7 +197,10 @@ fn fault_stmt(f: Fault) -> String {
 }
 
 /// What changed between two worlds, in kernel terms.
-fn diff(a: &World, b: &World) -> Vec<String> {
+fn diff(cx: &Cx, a: &World, b: &World) -> Vec<String> {
+    // PageAnonExclusive exists from 5.19: the designs that read it.
+    let d = cx.design;
+    let ax = d.unshare_on_pin || d.cow_reuse == pinlab_model::design::CowReuse::Exclusive;
     let mut out = Vec::new();
     let n = a.mem.frames.len().max(b.mem.frames.len());
     for i in 0..n {
@@ -206,8 +209,9 @@ fn diff(a: &World, b: &World) -> Vec<String> {
         match (fa, fb) {
             (Some(x), Some(y)) if x != y => {
                 let mut parts = Vec::new();
-                if x.flags != y.flags {
-                    parts.push(format!("flags {} → {}", x.flags.describe(), y.flags.describe()));
+                let (fx, fy) = (x.flags.describe_in(ax), y.flags.describe_in(ax));
+                if fx != fy {
+                    parts.push(format!("flags {fx} → {fy}"));
                 }
                 if x.refcount != y.refcount {
                     parts.push(format!("refcount {} → {}", x.refcount, y.refcount));

@@ -314,3 +314,56 @@ forbid reader.r == 0x22
     let small = leak.replace("pages=0..4 private write hugetlb", "pages=0..1 private write");
     assert_eq!(verdict(&small, "linux-6.x", &[]), Verdict::Pass, "a small page is copied");
 }
+
+/// Trace labels speak the profile's era: 4.19 had no FOLL_PIN and no
+/// `try_grab_folio`; GUP took a plain reference in `follow_page_pte`.
+#[test]
+fn gup_labels_name_the_function_of_the_era() {
+    let text = "litmus era
+setup { process p }
+thread app on p {
+  m = mmap anon pages=0..1 private write
+  store m[0] = 0x11
+  pg = pin m pages=0..1 write
+}
+";
+    let old = labels(text, "linux-4.19");
+    assert!(old.contains(&"follow_page_pte: get_page"), "{old:?}");
+    assert!(!old.iter().any(|l| l.contains("try_grab_folio") || l.contains("FOLL_PIN")), "{old:?}");
+    assert!(labels(text, "linux-6.x").contains(&"try_grab_folio (FOLL_PIN)"));
+}
+
+/// A scenario that needs what the design's kernel lacked is n/a, with the
+/// reason, and nothing is explored; turning the era knob on explores it.
+#[test]
+fn io_uring_scenarios_are_n_a_before_their_era() {
+    let anon = "litmus uring-anon
+setup {
+  process p
+  uring u
+}
+thread app on p {
+  m = mmap anon pages=0..1 private write
+  store m[0] = 0x11
+  b = u.register m pages=0..1
+}
+always app.err == 0
+";
+    assert_eq!(verdict(anon, "linux-4.19", &[]), Verdict::NotApplicable);
+    assert_eq!(verdict(anon, "linux-4.19", &["io_uring=true"]), Verdict::Pass);
+    assert_eq!(verdict(anon, "linux-6.1", &[]), Verdict::Pass, "anon buffers since 5.1");
+    let file = anon
+        .replace(
+            "  process p\n",
+            "  disk d0 sectors=64\n  fs fs0 on d0 type=ext4like\n  file f on fs0 pages=1\n  process p\n",
+        )
+        .replace("mmap anon pages=0..1 private write", "mmap f pages=0..1 private write");
+    assert_eq!(verdict(&file, "linux-6.1", &[]), Verdict::NotApplicable, "EOPNOTSUPP before 6.5");
+    assert_eq!(verdict(&file, "linux-6.x", &[]), Verdict::Pass);
+    let shm = file.replace("  disk d0 sectors=64\n  fs fs0 on d0 type=ext4like\n", "  fs fs0 type=tmpfs\n");
+    assert_eq!(verdict(&shm, "linux-6.1", &[]), Verdict::Pass, "shmem buffers were always allowed");
+    let prog = load(&Source::new("x.litmus", anon)).unwrap();
+    let d = profile("linux-4.19").unwrap().design();
+    let r = explore(&Cx { prog: &prog, design: &d }, &World::new(&prog).unwrap(), &Config::default());
+    assert_eq!((r.states, r.not_applicable.as_deref()), (0, Some("no io_uring before Linux 5.1")));
+}

@@ -475,6 +475,9 @@ pub fn model_passes_under(text: &str, design: &pinlab_model::design::Design) -> 
     let init = World::new(&prog).map_err(|e| e.0)?;
     let cfg = Config { max_states: Some(2_000_000), ..Default::default() };
     let r = explore(&Cx { prog: &prog, design }, &init, &cfg);
+    if let Some(why) = r.not_applicable {
+        return Err(format!("n/a: {why}"));
+    }
     let all_hold = r.conds.iter().all(|c| c.holds);
     if !all_hold {
         return Ok(false); // a violation seen is decided, complete or not

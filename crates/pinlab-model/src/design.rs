@@ -130,6 +130,15 @@ pub struct Design {
     /// mapping unshares it first, so the pin holds the page the process
     /// will write, not one a later write replaces.
     pub longterm_unshare_cow: bool,
+    /// io_uring exists (v5.1, 2019). Without it a scenario with a `uring`
+    /// device is n/a: the 2018 kernel had no such thing to race.
+    pub io_uring: bool,
+    /// IORING_REGISTER_BUFFERS accepts memory backed by a file other than
+    /// shmem or hugetlbfs. From 5.1 to 6.4 `io_sqe_buffer_register` refused
+    /// it with EOPNOTSUPP (6.5 left the decision to GUP's
+    /// `writable_file_mapping_allowed`); a scenario that registers such a
+    /// buffer is n/a without it.
+    pub uring_file_buffers: bool,
 }
 
 /// One named profile: the name users type and why it exists.
@@ -167,6 +176,8 @@ fn linux_4_19() -> Design {
         refuse_longterm_file_write_pin: false,
         umem_force_write: true,
         longterm_unshare_cow: false,
+        io_uring: false,
+        uring_file_buffers: false,
     }
 }
 
@@ -188,6 +199,8 @@ fn linux_6_x() -> Design {
         refuse_longterm_file_write_pin: true,
         umem_force_write: false,
         longterm_unshare_cow: true,
+        io_uring: true,
+        uring_file_buffers: true,
     }
 }
 
@@ -237,6 +250,7 @@ pub const PROFILES: &[Profile] = &[
             longterm_unshare_cow: false,
             reclaim_keep_pinned: false,
             refuse_longterm_file_write_pin: false,
+            uring_file_buffers: false,
             ..linux_6_x()
         },
     },
@@ -290,6 +304,32 @@ impl Design {
         *self = serde_json::from_value(json).map_err(|e| format!("`{spec}`: {e}"))?;
         self.name = name;
         Ok(())
+    }
+}
+
+impl Design {
+    /// Why `prog` cannot run on this design's kernel, if it cannot: it uses
+    /// a feature the era did not have. Such a cell is n/a, not a verdict.
+    pub fn unavailable(&self, prog: &crate::program::Program) -> Option<String> {
+        use crate::program::{Backing, DevKind, FsType, Op};
+        if !self.io_uring && prog.devs.iter().any(|d| d.kind == DevKind::Uring) {
+            return Some("no io_uring before Linux 5.1".into());
+        }
+        if !self.uring_file_buffers {
+            let ops: Vec<&Op> = prog.all_threads().flat_map(|t| t.ops.iter()).collect();
+            let file_backed = |name| {
+                ops.iter().any(|op| {
+                    matches!(**op, Op::Mmap { bind, backing: Backing::File(f), .. }
+                        if bind == name && prog.fss[prog.files[f.idx()].fs.idx()].ty != FsType::Tmpfs)
+                })
+            };
+            if ops.iter().any(|op| matches!(**op, Op::Gup { coalesce: true, map, .. } if file_backed(map))) {
+                return Some(
+                    "io_uring refuses file-backed fixed buffers (EOPNOTSUPP) before Linux 6.5".into(),
+                );
+            }
+        }
+        None
     }
 }
 

@@ -194,6 +194,9 @@ pub struct JsonResult {
     /// Upper bound on the chance that two distinct states shared a 64-bit
     /// fingerprint, so that a state was skipped (n²/2⁶⁵).
     pub omission_bound: f64,
+    /// Verdict `n/a`: the feature of the design's era the scenario needs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_applicable: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<Story>,
     /// With `run --shard`: what `pinlab merge` needs.
@@ -257,6 +260,7 @@ pub fn json_result(file: &str, prog: &Program, design: &Design, o: &Outcome) -> 
         peak_memory_bytes: r.peak_memory_bytes,
         warnings: unobserved_failures(prog, r),
         omission_bound: r.omission_bound(),
+        not_applicable: r.not_applicable.clone(),
         trace,
         shard: None,
     }
@@ -284,10 +288,14 @@ fn unobserved_threads<'a>(prog: &'a Program, r: &'a Report) -> impl Iterator<Ite
 pub fn text_report(file: &str, prog: &Program, design: &Design, o: &Outcome, timings: bool) -> String {
     let r = &o.report;
     let mut s = String::new();
+    if let Some(why) = &r.not_applicable {
+        return format!("Test {} ({file}) under {}: n/a ({why})\n", prog.name, design.name);
+    }
     let verdict = match r.verdict() {
         Verdict::Pass => "Ok",
         Verdict::Fail => "No",
         Verdict::Unknown => "Unknown (incomplete)",
+        Verdict::NotApplicable => "n/a",
     };
     s += &format!("Test {} ({file}) under {}: {verdict}\n", prog.name, design.name);
     if let Some(doc) = &prog.doc {
@@ -369,7 +377,8 @@ pub fn fold_exit(code: u8, v: Verdict) -> u8 {
         match v {
             Verdict::Fail => EXIT_FAIL,
             Verdict::Unknown => EXIT_INCOMPLETE,
-            Verdict::Pass => EXIT_PASS,
+            // A feature the era lacks is an answer, not a failure.
+            Verdict::Pass | Verdict::NotApplicable => EXIT_PASS,
         },
     )
 }
@@ -409,6 +418,7 @@ pub fn summary_line(prog: &Program, design: &Design, o: &Outcome) -> String {
         Verdict::Unknown => {
             format!("Unknown: {open} undecided ({})", r.stopped_by.map_or("stopped", |s| s.describe_short()))
         }
+        Verdict::NotApplicable => format!("n/a: {}", r.not_applicable.as_deref().unwrap_or("")),
     };
     let more = if r.verdict() == Verdict::Fail && open > 0 {
         format!(" (+{open} undecided)")
@@ -683,6 +693,8 @@ fn knobs(d: &Design) -> Vec<(String, String)> {
         "refuse_longterm_file_write_pin",
         "umem_force_write",
         "longterm_unshare_cow",
+        "io_uring",
+        "uring_file_buffers",
     ];
     // Every knob is listed (the name aside): a new one must be added here.
     debug_assert_eq!(order.len() + 1, v.as_object().map_or(0, |o| o.len()), "knobs() misses a knob");

@@ -212,6 +212,7 @@ fn cell_text(prog: &Program, r: &JsonResult) -> String {
         "pass" => "✓".to_string(),
         "fail" if open == 0 => format!("✗ {}", f.join(", ")),
         "fail" => format!("✗ {} (+{open} undecided)", f.join(", ")),
+        "n/a" => format!("n/a: {}", r.not_applicable.as_deref().unwrap_or("")),
         _ => format!("? {}", r.stopped_by.map_or("undecided", |s| s.describe_short())),
     }
 }
@@ -341,12 +342,18 @@ pub fn compare(
             }
             let count = |v: &str| results.iter().filter(|r| r.verdict == v).count();
             let unknown = count("unknown");
+            let na = count("n/a");
             println!(
-                "\n{} scenario(s) × {} design(s): {} cell(s) pass, {} fail{}",
+                "\n{} scenario(s) × {} design(s): {} cell(s) pass, {} fail{}{}",
                 suite.len(),
                 designs.len(),
                 count("pass"),
                 count("fail"),
+                if na > 0 {
+                    format!(", {na} n/a (a feature the design's kernel lacks)")
+                } else {
+                    String::new()
+                },
                 if unknown > 0 { format!(", {unknown} undecided") } else { String::new() }
             );
             if timings {
@@ -364,7 +371,11 @@ pub fn compare(
         for (s, d, name, design) in cells {
             let r = cell(s, d);
             let f = failures(&suite[s].1, r);
-            let computed = if f.is_empty() { "every condition holds".to_string() } else { f.join(", ") };
+            let computed = match &r.not_applicable {
+                Some(why) => why.clone(),
+                None if f.is_empty() => "every condition holds".to_string(),
+                None => f.join(", "),
+            };
             // Keep a hand-written reason while the verdict stays the same.
             let reason = match old.get(name).and_then(|m| m.get(design)) {
                 Some(c) if c.verdict == r.verdict => c.reason.clone(),

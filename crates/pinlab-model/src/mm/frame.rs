@@ -56,7 +56,16 @@ impl FolioFlags {
 
     /// `locked|dirty` style, for traces.
     pub fn describe(self) -> String {
-        let names: Vec<_> = Self::NAMES.iter().filter(|(f, _)| self.has(*f)).map(|(_, n)| *n).collect();
+        self.describe_in(true)
+    }
+
+    /// The same in a kernel that has `PageAnonExclusive` or not (5.19): the
+    /// model keeps the flag in every design (it costs nothing where no
+    /// knob reads it), but a 4.19 trace must not show what 4.19 lacks.
+    pub fn describe_in(self, anon_exclusive_exists: bool) -> String {
+        let shown = |f: FolioFlags| anon_exclusive_exists || f.0 != Self::ANON_EXCLUSIVE.0;
+        let names: Vec<_> =
+            Self::NAMES.iter().filter(|(f, _)| self.has(*f) && shown(*f)).map(|(_, n)| *n).collect();
         if names.is_empty() {
             "-".into()
         } else {
@@ -306,6 +315,11 @@ mod tests {
     fn flags_set_clear_describe() {
         let mut f = FolioFlags::default();
         assert_eq!(f.describe(), "-");
+        let mut g = FolioFlags::default();
+        g.set(FolioFlags::DIRTY);
+        g.set(FolioFlags::ANON_EXCLUSIVE);
+        assert_eq!(g.describe(), "dirty|anon-exclusive");
+        assert_eq!(g.describe_in(false), "dirty", "no PageAnonExclusive before 5.19");
         f.set(FolioFlags::LOCKED);
         f.set(FolioFlags::DIRTY);
         assert_eq!(f.describe(), "locked|dirty");

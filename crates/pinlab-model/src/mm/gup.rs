@@ -248,6 +248,9 @@ impl World {
             _ if coalesced => {
                 "try_grab_folio (FOLL_PIN); io_coalesce_buffer → unpin_user_folio(folio, nr - 1)"
             }
+            // 4.19 has no FOLL_PIN and no try_grab_folio: every GUP user
+            // takes a plain reference in follow_page_pte.
+            _ if cx.design.pin_tracking == PinTracking::None => "follow_page_pte: get_page",
             Foll::Get => "try_grab_folio (FOLL_GET)",
             Foll::Pin => "try_grab_folio (FOLL_PIN)",
         })
