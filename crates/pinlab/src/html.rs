@@ -14,7 +14,7 @@ pub fn page(names: &[String], designs: &[Design], cells: &[Vec<(&JsonResult, Str
     h += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>pinlab compare</title>\n<style>\n";
     h += "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse}\n";
     h += "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}\n";
-    h += "td.pass{background:#e6f4e6}td.fail{background:#fbe3e3}td.unknown{background:#fff4d6}\n";
+    h += "td.pass{background:#e6f4e6}td.fail{background:#fbe3e3}td.unknown{background:#fff4d6}td.na{background:#eeeeee;color:#666}\n";
     h += "pre{background:#f6f6f6;padding:8px;overflow-x:auto;font-size:12px}a{color:#a00}\n</style></head><body>\n";
     h += "<h1>pinlab: verdict matrix</h1>\n<p>Each row is a scenario, each column a design. A failing cell names the \
           conditions that do not hold and links to the shortest execution that shows it.</p>\n";
@@ -29,7 +29,7 @@ pub fn page(names: &[String], designs: &[Design], cells: &[Vec<(&JsonResult, Str
             let id = format!("t-{s}-{d}");
             let cell =
                 if r.trace.is_some() { format!("<a href=\"#{id}\">{}</a>", esc(text)) } else { esc(text) };
-            h += &format!("<td class=\"{}\">{cell}</td>", r.verdict);
+            h += &format!("<td class=\"{}\">{cell}</td>", r.verdict.replace('/', ""));
         }
         h += "</tr>\n";
     }
@@ -46,7 +46,7 @@ pub fn page(names: &[String], designs: &[Design], cells: &[Vec<(&JsonResult, Str
         h += &format!(
             "<tr><td>{}</td><td>{pass}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{fp} / {fneg}</td><td>{bounce}</td></tr>\n",
             esc(&design.name),
-            col.len() - pass,
+            col.iter().filter(|r| r.verdict == "fail").count(),
             count("checksum_error"),
             count("lost_write"),
             count("deadlock"),
