@@ -367,3 +367,33 @@ always app.err == 0
     let r = explore(&Cx { prog: &prog, design: &d }, &World::new(&prog).unwrap(), &Config::default());
     assert_eq!((r.states, r.not_applicable.as_deref()), (0, Some("no io_uring before Linux 5.1")));
 }
+
+/// Kara's 2023 RFC tests for pins after `folio_mkclean`, and that is what
+/// makes it sound against GUP-fast: with the test before the PTEs are
+/// write-protected, an O_DIRECT read pins the page in between and the
+/// folio is written while the device writes it. The witness is short and
+/// shows the pin between the test and the clean.
+#[test]
+fn kara_2023_is_sound_against_gup_fast_only_because_it_tests_after_mkclean() {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../litmus/open/pin-test-vs-gup-fast.litmus"),
+    )
+    .unwrap();
+    assert_eq!(verdict(&text, "kara-2023", &[]), Verdict::Pass);
+    assert_eq!(verdict(&text, "kara-2023", &["pin_test_after_mkclean=false"]), Verdict::Fail);
+    let prog = load(&Source::new("x.litmus", text.as_str())).unwrap();
+    let mut d = profile("kara-2023").unwrap().design();
+    d.set("pin_test_after_mkclean=false").unwrap();
+    let cx = Cx { prog: &prog, design: &d };
+    let init = World::new(&prog).unwrap();
+    let r = explore(&cx, &init, &Config::default());
+    let (_, w) = r.fired.iter().find(|(o, _)| o.name() == "checksum_error").expect("checksum_error fired");
+    let (story, _) = pinlab_explore::replay(&cx, &init, w).unwrap();
+    let labels: Vec<&str> = story.steps.iter().map(|s| s.kernel).collect();
+    let test = labels.iter().position(|l| l.starts_with("folio_maybe_dma_pinned")).unwrap();
+    let pin = labels.iter().position(|l| l.contains("pin_user_pages_fast")).unwrap();
+    let clean = labels.iter().position(|l| l.starts_with("folio_clear_dirty_for_io")).unwrap();
+    assert!(test < pin && pin < clean, "{labels:?}");
+    assert!(labels.len() <= 30, "{} steps", labels.len());
+}

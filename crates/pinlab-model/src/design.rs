@@ -44,6 +44,14 @@ pub enum PinnedWriteback {
     /// write the snapshot, and leave the folio dirty so the data a device
     /// writes later is written back later (Kara, LKML 2018).
     Bounce,
+    /// Jan Kara's 2023 RFC "Writeback handling of pinned pages": a
+    /// WB_SYNC_NONE pass (the flusher) skips a maybe-pinned folio and keeps
+    /// it dirty (`folio_clear_dirty_for_io(wbc, folio)` returns false); a
+    /// WB_SYNC_ALL pass (fsync, sync) writes it through a bounce page, as
+    /// `bounce` does, on file systems with stable writes (iomap
+    /// `BIO_NEED_PIN_BOUNCE`). Where the skip's pin test sits is the
+    /// `pin_test_after_mkclean` knob (after, as posted).
+    SkipOrBounce,
 }
 
 /// What a driver's "unpin and mark dirty" does.
@@ -139,6 +147,21 @@ pub struct Design {
     /// `writable_file_mapping_allowed`); a scenario that registers such a
     /// buffer is n/a without it.
     pub uring_file_buffers: bool,
+    /// `skip-or-bounce` only: the flusher's pin test runs after
+    /// `folio_clear_dirty_for_io` has write-protected the PTEs (so a new
+    /// write pin must fault, and the fault waits for the folio), rather
+    /// than before it, while the PTEs are still writable and GUP-fast can
+    /// pin the page between the test and the write-protect.
+    /// `folio_maybe_dma_pinned` is only stable once nothing can take a pin
+    /// without the folio: the reason reclaim tests after `try_to_unmap`.
+    pub pin_test_after_mkclean: bool,
+    /// btrfs 6.14: a direct write to a file with data checksums (csumfs)
+    /// falls back to a buffered write (the user page is copied into the
+    /// page cache at one instant), then writes that back and waits. Before,
+    /// the checksum is computed from the user page when the bio is built
+    /// and the device reads the page later, so a buffer changed in between
+    /// (by the process, or by a device) gives a checksum error.
+    pub dio_csum_fallback: bool,
 }
 
 /// One named profile: the name users type and why it exists.
@@ -178,6 +201,8 @@ fn linux_4_19() -> Design {
         longterm_unshare_cow: false,
         io_uring: false,
         uring_file_buffers: false,
+        pin_test_after_mkclean: false,
+        dio_csum_fallback: false,
     }
 }
 
@@ -201,6 +226,8 @@ fn linux_6_x() -> Design {
         longterm_unshare_cow: true,
         io_uring: true,
         uring_file_buffers: true,
+        pin_test_after_mkclean: false,
+        dio_csum_fallback: false,
     }
 }
 
@@ -260,6 +287,25 @@ pub const PROFILES: &[Profile] = &[
         summary: "FOLL_PIN bias 1024; writeback still ignores pins; fork copies and migration refuses maybe-pinned pages; long-term write pins of file pages refused",
         origin: "3faa52c03f44 (v5.7), 09854ba94c6a (v5.9), PageAnonExclusive (~5.19), writable_file_mapping_allowed (v6.5)",
         build: linux_6_x,
+    },
+    Profile {
+        name: "linux-7.0",
+        kernel: "Linux 7.0 (2026)",
+        summary: "6.x plus the fixes merged since: btrfs direct writes to checksummed files fall back to buffered I/O; writeback still ignores pins",
+        origin: "968f19c5b1b7 \"btrfs: always fallback to buffered write if the inode requires checksum\" (6.14/6.15; 7.0 extends it to RAID profiles, 7c2830f00c3e); IOMAP_DIO_BOUNCE for XFS on stable-write devices (c9d114846b38, 3373503df025) needs an xfs-like file system, not modelled yet",
+        build: || Design { name: "linux-7.0".into(), dio_csum_fallback: true, ..linux_6_x() },
+    },
+    Profile {
+        name: "kara-2023",
+        kernel: "a 2023 RFC on Linux 6.2, never merged (only its reclaim patch, d824ec2a1546, v6.4)",
+        summary: "6.x, and writeback skips a maybe-pinned folio (WB_SYNC_NONE, tested after folio_mkclean) or bounces it (WB_SYNC_ALL, stable-write file systems)",
+        origin: "Jan Kara, \"[PATCH RFC 0/5] Writeback handling of pinned pages\", linux-mm, 2023-02-09 (20230209121046.25360-1-jack@suse.cz)",
+        build: || Design {
+            name: "kara-2023".into(),
+            pinned_writeback: PinnedWriteback::SkipOrBounce,
+            pin_test_after_mkclean: true,
+            ..linux_6_x()
+        },
     },
     Profile {
         name: "odp",

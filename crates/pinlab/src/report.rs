@@ -695,6 +695,8 @@ fn knobs(d: &Design) -> Vec<(String, String)> {
         "longterm_unshare_cow",
         "io_uring",
         "uring_file_buffers",
+        "pin_test_after_mkclean",
+        "dio_csum_fallback",
     ];
     // Every knob is listed (the name aside): a new one must be added here.
     debug_assert_eq!(order.len() + 1, v.as_object().map_or(0, |o| o.len()), "knobs() misses a knob");

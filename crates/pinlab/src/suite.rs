@@ -159,6 +159,46 @@ fn failures(prog: &Program, r: &JsonResult) -> Vec<String> {
         .collect()
 }
 
+/// "What is still open", derived from the matrix: the scenarios whose
+/// `forbid`/`always` conditions the newest Linux profile compared (the
+/// last `linux-*` column) violates, each with the designs that close it.
+/// `exists` conditions are demonstrations, not races, and do not count.
+fn still_open<'a>(
+    names: &[&str],
+    designs: &[Design],
+    cell: &dyn Fn(usize, usize) -> &'a JsonResult,
+) -> Option<String> {
+    let newest = designs.iter().rposition(|d| d.name.starts_with("linux-"))?;
+    let races = |r: &JsonResult| r.conditions.iter().any(|c| c.decided && !c.holds && c.kind != "exists");
+    let mut open = Vec::new();
+    for (s, name) in names.iter().enumerate() {
+        if !races(cell(s, newest)) {
+            continue;
+        }
+        let closers: Vec<&str> = (0..designs.len())
+            .filter(|&d| !designs[d].name.starts_with("linux-") && cell(s, d).verdict == "pass")
+            .map(|d| designs[d].name.as_str())
+            .collect();
+        let by = if closers.is_empty() {
+            "closed by none of these designs".to_string()
+        } else {
+            format!("closed by {}", closers.join(", "))
+        };
+        open.push(format!("`{name}` ({by})"));
+    }
+    let d = &designs[newest].name;
+    Some(if open.is_empty() {
+        format!("**Still open in `{d}`:** none of these scenarios.")
+    } else {
+        format!(
+            "**Still open in `{d}`** ({} of {} scenarios, derived from the matrix): {}.",
+            open.len(),
+            names.len(),
+            open.join("; ")
+        )
+    })
+}
+
 /// Explore every scenario × design cell (row-major order in the result) on
 /// a pool of `limits.jobs` workers, one cell per worker at a time:
 /// measured, that beats also splitting each cell's levels (the sequential
@@ -356,6 +396,12 @@ pub fn compare(
                 },
                 if unknown > 0 { format!(", {unknown} undecided") } else { String::new() }
             );
+            if md {
+                let names: Vec<&str> = suite.iter().map(|(n, _)| n.as_str()).collect();
+                if let Some(p) = still_open(&names, designs, &|s, d| cell(s, d)) {
+                    println!("\n{p}");
+                }
+            }
             if timings {
                 let states: u64 = results.iter().map(|r| r.states).sum();
                 println!("{states} states explored in {:.2} s wall time", start.elapsed().as_secs_f64());

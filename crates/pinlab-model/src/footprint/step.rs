@@ -34,7 +34,6 @@
 //!   step reads them;
 //! - `stats`: not state.
 
-use crate::design::PinnedWriteback;
 use crate::dev::rdma::Target;
 use crate::fs::fsync::FsyncStage;
 use crate::fs::writeback::{WbStage, WbState};
@@ -250,9 +249,7 @@ impl World {
                 let d = disk(self.fss[self.files[wb.file.idx()].fs.idx()].disk);
                 let r = files | META_ALL | IDENT_ALL | d;
                 let w = meta(head) | d;
-                if cx.design.pinned_writeback != PinnedWriteback::Bounce
-                    || !self.pin_guess(cx, pfn, 0)
-                    || !self.wb_bounce_pinned(cx, pfn)
+                if !self.wb_bounces(cx, wb) || !self.pin_guess(cx, pfn, 0) || !self.wb_bounce_pinned(cx, pfn)
                 {
                     return StepFootprint::rw(r, w);
                 }

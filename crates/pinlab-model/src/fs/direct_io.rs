@@ -13,6 +13,12 @@
 //!    the I/O breaks the checksum;
 //! 4. csumfs flushes and commits the new block pointer; the pin is released,
 //!    dirtying the page after a read (`bio_release_pages`).
+//!
+//! With `dio_csum_fallback` (btrfs 6.14) a write to csumfs copies the user
+//! page into the page cache at step 3 instead and writes that back
+//! (WB_SYNC_ALL), then waits. Deviation: btrfs decides to fall back before
+//! it pins the user page; the model has pinned it already (step 1), which
+//! only matters to a design's pin test on the user page meanwhile.
 
 use crate::block::disk::DiskSector;
 use crate::data::{page_crc, SectorData};
@@ -34,6 +40,9 @@ pub struct DioState {
     pub idx: u8,
     /// An io_uring fixed buffer: pinned at registration, not by this I/O.
     pub preset: bool,
+    /// `dio_csum_fallback`: the data went through the page cache; the
+    /// second `Wait` waits for its writeback and finishes.
+    pub buffered: bool,
     pub stage: DioStage,
 }
 
@@ -71,7 +80,7 @@ impl World {
     ) -> Option<&'static str> {
         let mut st = match &self.threads[t.idx()].op {
             OpState::Dio(st) => st.clone(),
-            _ => DioState { set: None, idx: 0, preset: false, stage: DioStage::Pin },
+            _ => DioState { set: None, idx: 0, preset: false, buffered: false, stage: DioStage::Pin },
         };
         // kiocb_invalidate_post_direct_write, in the completion: a page
         // faulted back in while the data moved holds the old bytes.
@@ -123,6 +132,49 @@ impl World {
                     st.stage = DioStage::Wait;
                 }
                 label
+            }
+            DioStage::Wait if st.buffered => {
+                if self.cached(file, page).is_some_and(|p| self.folio(p).flags.has(FolioFlags::WRITEBACK)) {
+                    return None;
+                }
+                st.stage = DioStage::Release;
+                "btrfs_direct_write: filemap_fdatawait_range (buffered fallback written)"
+            }
+            DioStage::Wait
+                if is_write
+                    && cx.design.dio_csum_fallback
+                    && self.fss[self.files[file.idx()].fs.idx()].ty == FsType::Csumfs =>
+            {
+                // btrfs_direct_write (6.14): an inode with data checksums
+                // falls back to btrfs_buffered_write, then
+                // filemap_fdatawrite_range + wait. The user page is copied
+                // at one instant; later changes to it do not reach the file.
+                if let Some(pfn) = self.cached(file, page) {
+                    let f = self.folio(pfn).flags;
+                    if f.has(FolioFlags::LOCKED) || f.has(FolioFlags::WRITEBACK) {
+                        return None;
+                    }
+                }
+                let pfn = match self.cache_folio(file, page) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        self.threads[t.idx()].err = Some(e);
+                        st.stage = DioStage::Release;
+                        self.threads[t.idx()].op = OpState::Dio(st);
+                        return Some("btrfs_buffered_write: cannot read the page (EIO)");
+                    }
+                };
+                let src = self.dio_user_pfn(&st);
+                let ver = self.next_ver();
+                let copy = self.mem.frames[src.idx()].data.map(|s| SectorData { byte: s.byte, ver });
+                self.mem.frames[pfn.idx()].data = copy;
+                self.folio_mark_dirty(pfn);
+                let fl = &mut self.files[file.idx()];
+                fl.size = fl.size.max(page + 1);
+                tr.note(|| format!("user pfn {} copied into f{}[{page}] (pfn {})", src.0, file.0, pfn.0));
+                st.buffered = true;
+                st.stage = DioStage::Flush(WbState::new(true, file, file));
+                "btrfs_direct_write: data checksums, fall back to btrfs_buffered_write (copy_page_from_iter)"
             }
             DioStage::Wait => {
                 if let Some(pfn) = self.cached(file, page) {
@@ -350,7 +402,7 @@ impl World {
             };
             let stage = DioStage::Flush(WbState::new(true, file, file));
             self.threads[t.idx()].op =
-                OpState::Dio(DioState { set: Some(set), idx: bpage, preset: true, stage });
+                OpState::Dio(DioState { set: Some(set), idx: bpage, preset: true, buffered: false, stage });
         }
         self.op_dio(cx, t, file, page, buf, bpage, is_write, tr)
     }

@@ -14,7 +14,7 @@ use crate::world::{Cx, OpState, World};
 impl World {
     /// The page-cache folio of a file page, read in (or zero-filled for a
     /// hole) if it is not cached (`filemap_get_folio` / `filemap_read_folio`).
-    fn cache_folio(&mut self, file: FileId, page: u8) -> Result<Pfn, Errno> {
+    pub(crate) fn cache_folio(&mut self, file: FileId, page: u8) -> Result<Pfn, Errno> {
         match self.cached(file, page) {
             Some(pfn) => Ok(pfn),
             None => self.read_folio(file, page),

@@ -52,6 +52,10 @@ pub enum WbStage {
     Clean,
     /// `wait` design: PTEs cleaned, folio still locked, waiting for pins.
     WaitPins,
+    /// `skip-or-bounce` with `pin_test_after_mkclean = false`, WB_SYNC_NONE:
+    /// the pin test as its own step before `Clean`, while the PTEs are
+    /// still writable.
+    PinTest,
     Start,
     /// `src` is the folio itself, or its bounce copy.
     Csum {
@@ -123,8 +127,8 @@ impl World {
     /// Whether the design bounces the folio: it must believe the folio is
     /// pinned (its pin test, checked against the ghost count), and with
     /// exact tracking, pinned for write.
-    fn wb_should_bounce(&mut self, cx: &Cx, pfn: Pfn) -> bool {
-        if cx.design.pinned_writeback != PinnedWriteback::Bounce || !self.maybe_pinned(cx, pfn, 0) {
+    fn wb_should_bounce(&mut self, cx: &Cx, wb: &WbState, pfn: Pfn) -> bool {
+        if !self.wb_bounces(cx, wb) || !self.maybe_pinned(cx, pfn, 0) {
             return false;
         }
         self.wb_bounce_pinned(cx, pfn)
@@ -134,6 +138,31 @@ impl World {
     /// tracking, only a folio pinned for write is bounced.
     pub(crate) fn wb_bounce_pinned(&self, cx: &Cx, pfn: Pfn) -> bool {
         cx.design.pin_tracking != PinTracking::Exact || self.folio(pfn).write_pincount > 0
+    }
+
+    /// Whether this pass bounces a folio the design believes pinned: the
+    /// `bounce` design always; Kara 2023 on WB_SYNC_ALL, and only where
+    /// the file system asks for stable writes (patch 5 sets
+    /// `BIO_NEED_PIN_BOUNCE` in `iomap_add_to_ioend` under
+    /// `SB_I_STABLE_WRITES`).
+    pub(crate) fn wb_bounces(&self, cx: &Cx, wb: &WbState) -> bool {
+        match cx.design.pinned_writeback {
+            PinnedWriteback::Bounce => true,
+            PinnedWriteback::SkipOrBounce => {
+                wb.sync_all && cx.prog.fss[self.files[wb.file.idx()].fs.idx()].stable_writes
+            }
+            _ => false,
+        }
+    }
+
+    /// A `skip-or-bounce` flusher pass, which tests for pins to skip them.
+    fn kara_skips(&self, cx: &Cx, wb: &WbState) -> bool {
+        cx.design.pinned_writeback == PinnedWriteback::SkipOrBounce && !wb.sync_all
+    }
+
+    /// ... with the test before the PTEs are write-protected.
+    fn kara_test_before(&self, cx: &Cx, wb: &WbState) -> bool {
+        self.kara_skips(cx, wb) && !cx.design.pin_test_after_mkclean
     }
 
     pub(crate) fn wb_pfn(&self, wb: &WbState) -> Pfn {
@@ -167,7 +196,7 @@ impl World {
                 (wb.file, wb.page) = (file, page);
                 tr.note(|| format!("f{}[{page}] (pfn {})", file.0, pfn.0));
                 if !self.folio(pfn).flags.has(FolioFlags::WRITEBACK) {
-                    wb.stage = WbStage::Clean;
+                    wb.stage = if self.kara_test_before(cx, wb) { WbStage::PinTest } else { WbStage::Clean };
                     return Some(("folio_lock", false));
                 }
                 if wb.sync_all {
@@ -184,7 +213,7 @@ impl World {
                 if self.folio(self.wb_pfn(wb)).flags.has(FolioFlags::WRITEBACK) {
                     return None;
                 }
-                wb.stage = WbStage::Clean;
+                wb.stage = if self.kara_test_before(cx, wb) { WbStage::PinTest } else { WbStage::Clean };
                 Some(("folio_wait_writeback", false))
             }
             WbStage::Clean => {
@@ -240,6 +269,23 @@ impl World {
                     ));
                 }
                 let n = self.folio_mkclean(pfn);
+                if self.kara_skips(cx, wb)
+                    && cx.design.pin_test_after_mkclean
+                    && self.maybe_pinned(cx, pfn, 0)
+                {
+                    // Kara 2023, patch 3: folio_clear_dirty_for_io(wbc, …)
+                    // tests after folio_mkclean and returns false before
+                    // clearing PG_dirty. A new write pin now needs a write
+                    // fault, which waits for the folio lock.
+                    self.folio_mut(pfn).flags.clear(FolioFlags::LOCKED);
+                    tr.note(|| {
+                        format!("{n} PTE(s) write-protected; pfn {} may be pinned: stays dirty", pfn.0)
+                    });
+                    return Some((
+                        "folio_clear_dirty_for_io → folio_mkclean; folio_maybe_dma_pinned (WB_SYNC_NONE): skip, still dirty + folio_unlock",
+                        self.wb_advance(wb),
+                    ));
+                }
                 self.folio_mut(pfn).flags.clear(FolioFlags::DIRTY);
                 tr.note(|| format!("{n} dirty PTE(s) cleaned and write-protected; PG_dirty cleared"));
                 wb.stage = if cx.design.pinned_writeback == PinnedWriteback::Wait {
@@ -248,6 +294,21 @@ impl World {
                     WbStage::Start
                 };
                 Some(("folio_clear_dirty_for_io → folio_mkclean", false))
+            }
+            WbStage::PinTest => {
+                // The test before the PTEs are write-protected: GUP-fast
+                // may pin the page between this step and the next.
+                let pfn = self.wb_pfn(wb);
+                if !self.maybe_pinned(cx, pfn, 0) {
+                    wb.stage = WbStage::Clean;
+                    return Some(("folio_maybe_dma_pinned (WB_SYNC_NONE, PTEs still writable): no", false));
+                }
+                self.folio_mut(pfn).flags.clear(FolioFlags::LOCKED);
+                tr.note(|| format!("pfn {} may be pinned: skipped (WB_SYNC_NONE), stays dirty", pfn.0));
+                Some((
+                    "folio_maybe_dma_pinned (WB_SYNC_NONE): skip, still dirty + folio_unlock",
+                    self.wb_advance(wb),
+                ))
             }
             WbStage::WaitPins => {
                 if self.folio(self.wb_pfn(wb)).pincount > 0 {
@@ -267,7 +328,7 @@ impl World {
                 let Some(block) = in_place.or_else(|| self.fss[fs.idx()].alloc_block()) else {
                     return Some(self.wb_redirty(wb, pfn, Errno::ENOSPC, tr));
                 };
-                let bounce = self.wb_should_bounce(cx, pfn);
+                let bounce = self.wb_should_bounce(cx, wb, pfn);
                 let src = if bounce {
                     let Some(b) = self.alloc(Owner::Bounce) else {
                         if in_place.is_none() {
