@@ -16,7 +16,7 @@ use pinlab_model::program::CondKind;
 use pinlab_model::{Design, Program};
 
 mod common;
-use common::{check_witness, designs, load_file, root, run, suite};
+use common::{check_witness, designs_for, load_file, root, run, suite};
 
 /// Every condition decided, each as in `full`, with witnesses that replay.
 fn same_as_full(what: &str, prog: &Program, d: &Design, full: &Report, r: &Report) {
@@ -37,7 +37,7 @@ fn early_decisions_and_depth_first_search_keep_every_verdict() {
     let mut by_sim = 0usize;
     let mut stopped_early = 0usize;
     for (name, prog) in suite() {
-        for d in designs() {
+        for d in designs_for(&prog) {
             let full = run(&prog, &d, &Config::default());
             assert!(full.complete, "{name} under {}: the plain search finishes", d.name);
             let early =
@@ -77,7 +77,7 @@ fn early_decisions_and_depth_first_search_keep_every_verdict() {
 #[test]
 fn a_fired_oracle_is_never_beside_a_holding_forbid() {
     for (name, prog) in suite() {
-        for d in designs() {
+        for d in designs_for(&prog) {
             for (max_states, strategy) in [(20, Strategy::Bfs), (300, Strategy::Bfs), (300, Strategy::Dfs)] {
                 let cfg = Config { max_states: Some(max_states), strategy, ..Config::default() };
                 let r = run(&prog, &d, &cfg);

@@ -11,7 +11,7 @@ use pinlab_explore::{merge, Config, Report, Shard, StopReason, Verdict};
 use pinlab_model::Program;
 
 mod common;
-use common::{check_witness, designs, run, suite};
+use common::{check_witness, designs_for, run, suite};
 
 #[test]
 fn reduction_keeps_every_verdict_and_its_witnesses_replay() {
@@ -22,7 +22,7 @@ fn reduction_keeps_every_verdict_and_its_witnesses_replay() {
             // Reduction is off with crash points: nothing to compare.
             continue;
         }
-        for d in designs() {
+        for d in designs_for(&prog) {
             let full = run(&prog, &d, &Config { jobs: 2, ..Config::default() });
             let red = run(&prog, &d, &Config { jobs: 2, reduction: true, ..Config::default() });
             assert!(full.complete && red.complete, "{name} under {}", d.name);
@@ -48,7 +48,7 @@ fn reduction_keeps_every_verdict_and_its_witnesses_replay() {
 fn reduction_shrinks_independent_threads_by_far_more_than_ten() {
     let (name, prog) =
         suite().into_iter().find(|(n, _)| n.ends_with("independent-dma-engines.litmus")).unwrap();
-    for d in designs() {
+    for d in designs_for(&prog) {
         let full = run(&prog, &d, &Config::default());
         let red = run(&prog, &d, &Config { reduction: true, ..Config::default() });
         assert_eq!(red.verdict(), Verdict::Pass, "{name} under {}", d.name);
@@ -99,7 +99,7 @@ fn one_two_and_three_workers_give_the_same_report() {
     let ms = mid_sized();
     assert_eq!(ms.len(), 5);
     for (name, prog) in ms {
-        for d in designs() {
+        for d in designs_for(&prog) {
             let one = run(&prog, &d, &Config::default());
             for jobs in [2, 3] {
                 let many = run(&prog, &d, &Config { jobs, ..Config::default() });
@@ -113,7 +113,7 @@ fn one_two_and_three_workers_give_the_same_report() {
 fn merged_shards_give_the_single_run_verdicts_and_witnesses() {
     let mut split_somewhere = false;
     for (name, prog) in mid_sized() {
-        for d in designs() {
+        for d in designs_for(&prog) {
             for reduction in [false, true] {
                 let base = Config { reduction, ..Config::default() };
                 let whole = run(&prog, &d, &base);

@@ -560,7 +560,10 @@ fn consistent(r: &Report, n_conds: usize) -> Result<(), String> {
         ),
         "stopped by a limit that was not set",
     )?;
-    check(!r.complete || r.conds.iter().all(|c| c.decided), "a complete search decides every condition")?;
+    check(
+        r.not_applicable.is_some() || !r.complete || r.conds.iter().all(|c| c.decided),
+        "a complete search decides every condition",
+    )?;
     check(r.conds.iter().all(|c| c.witness.is_none() || c.decided), "a witness decides its condition")?;
     match r.verdict() {
         Verdict::Fail => {
@@ -571,6 +574,7 @@ fn consistent(r: &Report, n_conds: usize) -> Result<(), String> {
             "pass without every condition decided holding",
         )?,
         Verdict::Unknown => check(!r.complete, "unknown after a complete search")?,
+        Verdict::NotApplicable => check(r.states == 0, "an n/a cell explored states")?,
     }
     check(r.finals <= r.transitions + 1, "more final states than transitions")?;
     Ok(())

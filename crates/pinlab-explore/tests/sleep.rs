@@ -17,7 +17,7 @@ use pinlab_model::world::Step;
 use pinlab_model::{Cx, World};
 
 mod common;
-use common::{designs, random_walks, run, suite};
+use common::{designs_for, random_walks, run, suite};
 
 fn ran(w: &mut World, cx: &Cx, t: ThreadId) -> bool {
     matches!(w.step(cx, t, &mut NoTrace), Step::Ran(_))
@@ -27,7 +27,7 @@ fn ran(w: &mut World, cx: &Cx, t: ThreadId) -> bool {
 fn independent_steps_commute() {
     let mut checked = 0u64;
     for (name, prog) in suite() {
-        for d in designs() {
+        for d in designs_for(&prog) {
             let cx = Cx { prog: &prog, design: &d };
             random_walks(&prog, &d, 0x5EED ^ name.len() as u64, 8, 400, |w, runnable| {
                 let fps: Vec<StepFootprint> = runnable.iter().map(|&t| w.step_footprint(&cx, t)).collect();
@@ -75,7 +75,7 @@ const CELL_STATES_MAX: u64 = 200_000;
 fn sleep_sets_visit_every_state() {
     let (mut with, mut without, mut cells, mut skipped) = (0u64, 0u64, 0, 0);
     for (name, prog) in suite() {
-        for d in designs() {
+        for d in designs_for(&prog) {
             let what = format!("{name} under {}", d.name);
             let plain = run(&prog, &d, &Config { max_states: Some(CELL_STATES_MAX), ..dfs(false, false) });
             if !plain.complete {

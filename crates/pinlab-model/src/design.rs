@@ -354,6 +354,39 @@ impl Design {
 }
 
 impl Design {
+    /// This design with the knobs `prog` can never consult reset, and no
+    /// name: two designs with equal `behaviour_on(prog)` explore `prog`
+    /// identically, step for step, so one exploration serves both (and a
+    /// test comparing search modes need run only one). Conservative: a knob
+    /// is reset only where no operation of `prog` reaches the code that
+    /// reads it.
+    pub fn behaviour_on(&self, prog: &crate::program::Program) -> Design {
+        use crate::program::{DevKind, Op};
+        let ops = || prog.all_threads().flat_map(|t| t.ops.iter());
+        let has_dev = |k: DevKind| prog.devs.iter().any(|d| d.kind == k);
+        let dio_write =
+            ops().any(|op| matches!(op, Op::DioWrite { .. } | Op::UringFixed { is_write: true, .. }));
+        let mut d = self.clone();
+        d.name = String::new();
+        if !dio_write {
+            d.dio_csum_fallback = false;
+        }
+        if d.pinned_writeback != PinnedWriteback::SkipOrBounce {
+            d.pin_test_after_mkclean = false;
+        }
+        if !has_dev(DevKind::Uring) {
+            d.io_uring = false;
+            d.uring_file_buffers = false;
+        }
+        if !has_dev(DevKind::Nic) {
+            d.rdma_odp = false;
+        }
+        if !ops().any(|op| matches!(op, Op::RegMr { .. })) {
+            d.umem_force_write = false;
+        }
+        d
+    }
+
     /// Why `prog` cannot run on this design's kernel, if it cannot: it uses
     /// a feature the era did not have. Such a cell is n/a, not a verdict.
     pub fn unavailable(&self, prog: &crate::program::Program) -> Option<String> {

@@ -135,7 +135,10 @@ impl Aliases {
             parent[ra] = rb;
         };
         let name = |x: NameId| x.idx();
-        let mut any_odp = prog.devs.iter().any(|d| d.odp);
+        // The `rdma_odp` knob makes every NIC registration ODP; without a
+        // NIC it changes nothing (so designs that differ only in it reduce
+        // alike: `Design::behaviour_on`).
+        let mut any_odp = prog.devs.iter().any(|d| d.odp || (design.rdma_odp && d.kind == DevKind::Nic));
         for op in prog.all_threads().flat_map(|t| t.ops.iter()) {
             match *op {
                 Op::Mmap { bind, backing: Backing::File(f), .. } => join(name(bind), n + f.idx()),
@@ -217,7 +220,7 @@ impl Aliases {
                 }
             }
             Op::Unpin { pin, .. } | Op::Dereg { mr: pin, .. } => {
-                if self.any_odp || design.rdma_odp {
+                if self.any_odp {
                     Footprint::ALL
                 } else {
                     Footprint::write(name(pin) | ALLOC | REGISTRY)
@@ -230,7 +233,7 @@ impl Aliases {
             Op::DevWrite { dev, obj, key, .. } | Op::DevRead { dev, obj, key, .. } => {
                 // Only a NIC has MRs: keys, ODP and the MR table are its.
                 let nic = prog.devs[dev.idx()].kind == DevKind::Nic;
-                if nic && (key.is_some() || self.any_odp || design.rdma_odp) {
+                if nic && (key.is_some() || self.any_odp) {
                     Footprint::ALL
                 } else {
                     let class = self.name_class[obj.idx()];

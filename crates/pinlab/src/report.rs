@@ -92,6 +92,7 @@ pub struct Limits {
 }
 
 /// One scenario explored under one design.
+#[derive(Clone)]
 pub struct Outcome {
     pub report: Report,
     pub init: World,

@@ -211,12 +211,30 @@ pub fn explore_cells<T: Send>(
     stop: &AtomicBool,
     f: impl Fn(&str, &Program, &Design, Outcome) -> T + Sync,
 ) -> Vec<T> {
-    let cells: Vec<(usize, usize)> =
-        (0..suite.len()).flat_map(|s| (0..designs.len()).map(move |d| (s, d))).collect();
+    // Designs that behave alike on a scenario (they differ only in knobs
+    // it never consults: `Design::behaviour_on`) share one exploration.
+    let mut cells: Vec<(usize, usize)> = Vec::new();
+    let mut same_as: Vec<Vec<usize>> = Vec::new();
+    for s in 0..suite.len() {
+        let mut seen: Vec<(Design, usize)> = Vec::new();
+        for d in 0..designs.len() {
+            let b = designs[d].behaviour_on(&suite[s].1);
+            match seen.iter().position(|(x, _)| *x == b) {
+                Some(i) => same_as[seen[i].1].push(d),
+                None => {
+                    seen.push((b, cells.len()));
+                    cells.push((s, d));
+                    same_as.push(vec![d]);
+                }
+            }
+        }
+    }
     let cell_limits = Limits { jobs: 1, ..limits };
-    let run_cell = |&(s, d): &(usize, usize)| {
+    let run_cell = |j: usize| -> Vec<(usize, T)> {
+        let (s, d) = cells[j];
         let (name, prog) = &suite[s];
-        f(name, prog, &designs[d], check(prog, &designs[d], cell_limits, stop, false))
+        let o = check(prog, &designs[d], cell_limits, stop, false);
+        same_as[j].iter().map(|&e| (s * designs.len() + e, f(name, prog, &designs[e], o.clone()))).collect()
     };
     match rayon::ThreadPoolBuilder::new().num_threads(limits.jobs.max(1)).build() {
         Ok(pool) => pool.install(|| {
@@ -230,11 +248,15 @@ pub fn explore_cells<T: Send>(
             let mut order: Vec<usize> = (0..cells.len()).collect();
             order.sort_by_key(|&j| std::cmp::Reverse(cost(j)));
             let mut out: Vec<(usize, T)> =
-                order.par_iter().with_max_len(1).map(|&j| (j, run_cell(&cells[j]))).collect();
+                order.par_iter().with_max_len(1).flat_map_iter(|&j| run_cell(j)).collect();
             out.sort_by_key(|(j, _)| *j);
             out.into_iter().map(|(_, r)| r).collect()
         }),
-        Err(_) => cells.iter().map(run_cell).collect(),
+        Err(_) => {
+            let mut out: Vec<(usize, T)> = (0..cells.len()).flat_map(run_cell).collect();
+            out.sort_by_key(|(j, _)| *j);
+            out.into_iter().map(|(_, r)| r).collect()
+        }
     }
 }
 

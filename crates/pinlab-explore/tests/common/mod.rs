@@ -48,6 +48,23 @@ pub fn designs() -> Vec<Design> {
     PROFILES.iter().map(|p| p.design()).collect()
 }
 
+/// The designs that behave differently on `prog`: of profiles that differ
+/// only in knobs `prog` never consults (`Design::behaviour_on`), the first.
+/// They would explore it step for step alike, so a test comparing search
+/// modes learns nothing from the others.
+pub fn designs_for(prog: &Program) -> Vec<Design> {
+    let mut seen: Vec<Design> = Vec::new();
+    let mut out = Vec::new();
+    for d in designs() {
+        let b = d.behaviour_on(prog);
+        if !seen.contains(&b) {
+            seen.push(b);
+            out.push(d);
+        }
+    }
+    out
+}
+
 pub fn run(prog: &Program, d: &Design, cfg: &Config) -> Report {
     explore(&Cx { prog, design: d }, &World::new(prog).unwrap(), cfg)
 }
