@@ -215,10 +215,10 @@ pub fn explore_cells<T: Send>(
     // it never consults: `Design::behaviour_on`) share one exploration.
     let mut cells: Vec<(usize, usize)> = Vec::new();
     let mut same_as: Vec<Vec<usize>> = Vec::new();
-    for s in 0..suite.len() {
+    for (s, (_, prog)) in suite.iter().enumerate() {
         let mut seen: Vec<(Design, usize)> = Vec::new();
-        for d in 0..designs.len() {
-            let b = designs[d].behaviour_on(&suite[s].1);
+        for (d, design) in designs.iter().enumerate() {
+            let b = design.behaviour_on(prog);
             match seen.iter().position(|(x, _)| *x == b) {
                 Some(i) => same_as[seen[i].1].push(d),
                 None => {
