@@ -548,7 +548,7 @@ fn located(line: &str) -> bool {
 
 fn consistent(r: &Report, n_conds: usize) -> Result<(), String> {
     let check = |ok: bool, what: &str| if ok { Ok(()) } else { Err(what.to_string()) };
-    check(r.states >= 1, "no states")?;
+    check(r.states >= 1 || r.not_applicable.is_some(), "no states")?;
     check(r.states <= MAX_STATES, "more states than max_states")?;
     check(r.depth <= MAX_DEPTH, "deeper than max_depth")?;
     check(r.conds.len() == n_conds, "one result per condition")?;

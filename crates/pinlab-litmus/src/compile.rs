@@ -527,12 +527,23 @@ impl Compiler<'_> {
                 let volatile =
                     self.choice(&mut a, "cache", &[("volatile", true), ("writethrough", false)], true);
                 let fua = self.choice(&mut a, "fua", YES_NO, false);
+                let pi = self.choice(&mut a, "pi", YES_NO, false);
+                // bdev_stable_writes: an integrity profile implies it.
+                let stable_writes = self.choice(&mut a, "stable_writes", YES_NO, pi);
+                if pi && !stable_writes {
+                    self.err(
+                        Diag::new(at, "a disk with `pi=yes` requires stable writes (bdev_stable_writes)")
+                            .help("drop `stable_writes=no`"),
+                    );
+                }
                 let id = DiskId(self.prog.disks.len() as u8);
                 self.prog.disks.push(DiskDecl {
                     name: name.name.clone(),
                     sectors: sectors as u16,
                     volatile,
                     fua,
+                    pi,
+                    stable_writes,
                 });
                 self.declare_obj(name, Obj::Disk(id));
             }
@@ -543,21 +554,25 @@ impl Compiler<'_> {
                     Some((_, Value::Word(w))) if w.name == "csumfs" => FsType::Csumfs,
                     Some((_, Value::Word(w))) if w.name == "ext4like" => FsType::Ext4like,
                     Some((_, Value::Word(w))) if w.name == "tmpfs" => FsType::Tmpfs,
+                    Some((_, Value::Word(w))) if w.name == "xfslike" => FsType::Xfslike,
                     Some((k, v)) => {
-                        let types = ["csumfs", "ext4like", "tmpfs"];
+                        let types = ["csumfs", "ext4like", "xfslike", "tmpfs"];
                         let hint = match v {
                             Value::Word(w) => suggest(&w.name, &types),
                             _ => None,
                         };
                         let d = Diag::new(k.span.join(v.span()), "unknown file-system type");
-                        self.err(d.help(
-                            hint.unwrap_or_else(|| "`type=csumfs`, `type=ext4like` or `type=tmpfs`".into()),
-                        ));
+                        self.err(d.help(hint.unwrap_or_else(|| {
+                            "`type=csumfs`, `type=ext4like`, `type=xfslike` or `type=tmpfs`".into()
+                        })));
                         known = false;
                         FsType::Csumfs
                     }
                     None => {
-                        self.err(Diag::new(at, "missing `type=csumfs`, `type=ext4like` or `type=tmpfs`"));
+                        self.err(Diag::new(
+                            at,
+                            "missing `type=csumfs`, `type=ext4like`, `type=xfslike` or `type=tmpfs`",
+                        ));
                         FsType::Csumfs
                     }
                 };
@@ -578,6 +593,8 @@ impl Compiler<'_> {
                         sectors: 64,
                         volatile: false,
                         fua: false,
+                        pi: false,
+                        stable_writes: false,
                     });
                     DiskId(self.prog.disks.len() as u8 - 1)
                 } else {
@@ -598,7 +615,20 @@ impl Compiler<'_> {
                 }
                 // A checksumming fs must keep pages stable under I/O; ext4 does
                 // not. ext4like attaches buffer heads, which hold a reference.
-                let stable_writes = self.choice(&mut a, "stable_writes", YES_NO, ty == FsType::Csumfs);
+                // SB_I_STABLE_WRITES: csumfs asks for it itself (btrfs
+                // checksums data); any fs inherits it from its device.
+                let disk_stable = self.prog.disks[disk.idx()].stable_writes;
+                let stable_writes =
+                    self.choice(&mut a, "stable_writes", YES_NO, ty == FsType::Csumfs || disk_stable);
+                if disk_stable && !stable_writes {
+                    self.err(
+                        Diag::new(
+                            at,
+                            "this disk requires stable writes; its file system inherits SB_I_STABLE_WRITES",
+                        )
+                        .help("drop `stable_writes=no`"),
+                    );
+                }
                 let private_default =
                     if ty == FsType::Ext4like { PrivateData::Ref } else { PrivateData::None };
                 let private = self.choice(
@@ -867,8 +897,11 @@ impl Compiler<'_> {
         if cond.reads_oracle(Oracle::ChecksumError) && !has(FsType::Csumfs) {
             why.push("`checksum_error` can never fire here: no file system has type=csumfs (the only one with checksums)");
         }
-        if cond.reads_oracle(Oracle::Torn) && !has(FsType::Ext4like) {
-            why.push("`torn` can never fire here: no file system has type=ext4like (the only one writing in place)");
+        if cond.reads_oracle(Oracle::Torn) && !has(FsType::Ext4like) && !has(FsType::Xfslike) {
+            why.push("`torn` can never fire here: no file system has type=ext4like or xfslike (the ones writing in place)");
+        }
+        if cond.reads_oracle(Oracle::IntegrityError) && !self.prog.disks.iter().any(|d| d.pi) {
+            why.push("`integrity_error` can never fire here: no disk has `pi=yes`");
         }
         for w in why {
             self.prog.warnings.push(format!("{}: {w}", self.source.locate(span)));

@@ -363,7 +363,7 @@ fn setup_objects_defined_twice_or_misplaced() {
     );
     assert_eq!(
         errs("litmus t\nsetup {\n  disk d0 sectors=64\n  fs a on d0 type=xfs\n}\n"),
-        "t.litmus:4:14: error: unknown file-system type (help: `type=csumfs`, `type=ext4like` or `type=tmpfs`)\n"
+        "t.litmus:4:14: error: unknown file-system type (help: `type=csumfs`, `type=ext4like`, `type=xfslike` or `type=tmpfs`)\n"
     );
 }
 

@@ -22,6 +22,19 @@ pub struct SectorData {
 /// The contents of one page (or one file-system block).
 pub type PageData = [SectorData; SECTORS_PER_PAGE];
 
+/// The T10-PI guard tags of a page, one per sector, as the block layer
+/// computes them when it builds the bio (`bio_integrity_prep`). A sector's
+/// bytes are all one byte in the model, so its tag is that byte: the page's
+/// tags pack into a `u64`.
+pub fn pi_tags(page: &PageData) -> u64 {
+    page.iter().enumerate().fold(0, |t, (i, s)| t | u64::from(s.byte) << (8 * i))
+}
+
+/// The guard tag of sector `s` in `pi_tags`' packing.
+pub fn pi_tag(tags: u64, s: u8) -> u8 {
+    (tags >> (8 * u32::from(s))) as u8
+}
+
 /// A page filled with `byte` at version `ver`.
 pub fn page_fill(byte: u8, ver: u16) -> PageData {
     [SectorData { byte, ver }; SECTORS_PER_PAGE]

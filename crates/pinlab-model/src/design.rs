@@ -162,6 +162,12 @@ pub struct Design {
     /// and the device reads the page later, so a buffer changed in between
     /// (by the process, or by a device) gives a checksum error.
     pub dio_csum_fallback: bool,
+    /// 7.0 (`IOMAP_DIO_BOUNCE`, c9d114846b38; XFS 3373503df025): direct
+    /// I/O on an xfslike file whose mapping needs stable writes (a T10-PI
+    /// or stable-writes device) goes through a kernel bounce page: a write
+    /// copies the user page when the bio is built, a read copies into the
+    /// user page at completion. The device never touches the user page.
+    pub dio_bounce_stable: bool,
 }
 
 /// One named profile: the name users type and why it exists.
@@ -203,6 +209,7 @@ fn linux_4_19() -> Design {
         uring_file_buffers: false,
         pin_test_after_mkclean: false,
         dio_csum_fallback: false,
+        dio_bounce_stable: false,
     }
 }
 
@@ -228,6 +235,7 @@ fn linux_6_x() -> Design {
         uring_file_buffers: true,
         pin_test_after_mkclean: false,
         dio_csum_fallback: false,
+        dio_bounce_stable: false,
     }
 }
 
@@ -291,9 +299,14 @@ pub const PROFILES: &[Profile] = &[
     Profile {
         name: "linux-7.0",
         kernel: "Linux 7.0 (2026)",
-        summary: "6.x plus the fixes merged since: btrfs direct writes to checksummed files fall back to buffered I/O; writeback still ignores pins",
-        origin: "968f19c5b1b7 \"btrfs: always fallback to buffered write if the inode requires checksum\" (6.14/6.15; 7.0 extends it to RAID profiles, 7c2830f00c3e); IOMAP_DIO_BOUNCE for XFS on stable-write devices (c9d114846b38, 3373503df025) needs an xfs-like file system, not modelled yet",
-        build: || Design { name: "linux-7.0".into(), dio_csum_fallback: true, ..linux_6_x() },
+        summary: "6.x plus the fixes merged since: btrfs direct writes to checksummed files fall back to buffered I/O, XFS bounces direct I/O on stable-write devices; writeback still ignores pins",
+        origin: "968f19c5b1b7 \"btrfs: always fallback to buffered write if the inode requires checksum\" (6.14/6.15; 7.0 extends it to RAID profiles, 7c2830f00c3e); IOMAP_DIO_BOUNCE for XFS on stable-write devices (c9d114846b38, 3373503df025)",
+        build: || Design {
+            name: "linux-7.0".into(),
+            dio_csum_fallback: true,
+            dio_bounce_stable: true,
+            ..linux_6_x()
+        },
     },
     Profile {
         name: "kara-2023",
@@ -347,8 +360,41 @@ impl Design {
             _ => serde_json::Value::String(v.to_string()),
         };
         let name = format!("{}+{spec}", self.name);
-        *self = serde_json::from_value(json).map_err(|e| format!("`{spec}`: {e}"))?;
+        let new: Design = serde_json::from_value(json).map_err(|e| format!("`{spec}`: {e}"))?;
+        new.honourable().map_err(|why| format!("`{spec}`: {why}"))?;
+        *self = new;
         self.name = name;
+        Ok(())
+    }
+
+    /// Knob combinations the model cannot honour, with the reason. Every
+    /// profile passes; `--set` may not create one.
+    pub fn honourable(&self) -> Result<(), String> {
+        let tests_pins = matches!(
+            self.pinned_writeback,
+            PinnedWriteback::Skip
+                | PinnedWriteback::Wait
+                | PinnedWriteback::Bounce
+                | PinnedWriteback::SkipOrBounce
+        );
+        if tests_pins && self.pin_tracking == PinTracking::None {
+            return Err(format!(
+                "pinned_writeback={} needs a pin test, and pin_tracking=none has none (it always says \"not pinned\")",
+                serde_json::to_value(self.pinned_writeback).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+            ));
+        }
+        if self.pinned_writeback == PinnedWriteback::Wait && self.pin_tracking != PinTracking::Exact {
+            return Err(
+                "pinned_writeback=wait waits for the exact pin count to reach 0: it needs pin_tracking=exact"
+                    .into(),
+            );
+        }
+        if self.pin_test_after_mkclean && self.pinned_writeback != PinnedWriteback::SkipOrBounce {
+            return Err("pin_test_after_mkclean places the skip-or-bounce pin test: it needs pinned_writeback=skip-or-bounce".into());
+        }
+        if self.uring_file_buffers && !self.io_uring {
+            return Err("uring_file_buffers needs io_uring=true".into());
+        }
         Ok(())
     }
 }
@@ -370,6 +416,11 @@ impl Design {
         d.name = String::new();
         if !dio_write {
             d.dio_csum_fallback = false;
+        }
+        let dio =
+            ops().any(|op| matches!(op, Op::DioWrite { .. } | Op::DioRead { .. } | Op::UringFixed { .. }));
+        if !dio {
+            d.dio_bounce_stable = false;
         }
         if d.pinned_writeback != PinnedWriteback::SkipOrBounce {
             d.pin_test_after_mkclean = false;
@@ -434,6 +485,24 @@ mod tests {
         assert!(d.set("fork_copy_pinned=maybe").is_err());
         assert!(d.set("name=x").is_err());
         assert!(d.set("oops").is_err());
+    }
+
+    #[test]
+    fn profiles_are_honourable_and_set_refuses_combinations_the_model_cannot_honour() {
+        for p in PROFILES {
+            assert_eq!(p.design().honourable(), Ok(()), "{}", p.name);
+        }
+        let mut d = profile("linux-4.19").unwrap().design();
+        let e = d.set("pinned_writeback=bounce").unwrap_err();
+        assert!(e.contains("needs a pin test"), "{e}");
+        assert_eq!(d.name, "linux-4.19", "a refused knob leaves the design unchanged");
+        let mut k = profile("linux-6.x").unwrap().design();
+        assert!(k.set("pin_test_after_mkclean=true").unwrap_err().contains("skip-or-bounce"));
+        assert!(k.set("pinned_writeback=wait").unwrap_err().contains("pin_tracking=exact"));
+        let mut u = profile("linux-4.19").unwrap().design();
+        assert!(u.set("uring_file_buffers=true").unwrap_err().contains("io_uring=true"));
+        u.set("io_uring=true").unwrap();
+        u.set("uring_file_buffers=true").unwrap();
     }
 
     #[test]

@@ -29,10 +29,13 @@ pub enum Oracle {
     PinFalsePositive,
     /// The design's pin test said "not pinned" for a pinned folio.
     PinFalseNegative,
+    /// A T10-PI disk rejected a write: a sector changed between the guard
+    /// tag's computation (bio built) and the device reading it.
+    IntegrityError,
 }
 
 impl Oracle {
-    pub const ALL: [Oracle; 9] = [
+    pub const ALL: [Oracle; 10] = [
         Oracle::ChecksumError,
         Oracle::LostWrite,
         Oracle::Torn,
@@ -42,6 +45,7 @@ impl Oracle {
         Oracle::KernelBug,
         Oracle::PinFalsePositive,
         Oracle::PinFalseNegative,
+        Oracle::IntegrityError,
     ];
 
     pub fn name(self) -> &'static str {
@@ -55,6 +59,7 @@ impl Oracle {
             Oracle::KernelBug => "kernel_bug",
             Oracle::PinFalsePositive => "pin_false_positive",
             Oracle::PinFalseNegative => "pin_false_negative",
+            Oracle::IntegrityError => "integrity_error",
         }
     }
 

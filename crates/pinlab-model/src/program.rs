@@ -17,6 +17,15 @@ pub struct DiskDecl {
     /// `fua=yes`: the fs commits block pointers with REQ_FUA, so a commit
     /// is durable at once and the replaced block is free at once.
     pub fua: bool,
+    /// `pi=yes`: T10 protection information. The block layer computes a
+    /// guard tag per sector when the bio is built (`bio_integrity_prep`);
+    /// the device checks it as it reads the data, and a sector that
+    /// changed in between fails the write (`integrity_error`).
+    pub pi: bool,
+    /// `bdev_stable_writes`: the device needs data stable while it is
+    /// written (integrity, or `BLK_FEAT_STABLE_WRITES`). A file system on
+    /// it gets `SB_I_STABLE_WRITES`.
+    pub stable_writes: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -26,6 +35,12 @@ pub enum FsType {
     /// Writes in place through buffer heads attached as folio private data
     /// (holding a reference); no checksums (ext4-like).
     Ext4like,
+    /// Writes in place through iomap, with no buffer heads and no data
+    /// checksums (xfs-like). It asks for stable writes only when its device
+    /// does (`SB_I_STABLE_WRITES` from `bdev_stable_writes`), and it is the
+    /// file system 7.0's bounce-buffered direct I/O (`IOMAP_DIO_BOUNCE`,
+    /// the `dio_bounce_stable` knob) is wired up for.
+    Xfslike,
     /// shmem (tmpfs, memfd): the page cache is the file. `noop_dirty_folio`
     /// sets PG_dirty without the writeback tag, so no writeback ever runs;
     /// `noop_fsync`; no `page_mkwrite`, so shared writable mappings need no
@@ -256,6 +271,14 @@ pub struct ThreadProg {
     pub src: Vec<OpSrc>,
     /// Register names, indexed by `RegId`.
     pub regs: Vec<String>,
+}
+
+impl FsType {
+    /// Writes a page back into its own block (ext4like, xfslike), where a
+    /// page changing mid-copy leaves a torn block, rather than copy-on-write.
+    pub fn in_place(self) -> bool {
+        matches!(self, FsType::Ext4like | FsType::Xfslike)
+    }
 }
 
 impl Op {

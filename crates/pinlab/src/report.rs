@@ -698,6 +698,7 @@ fn knobs(d: &Design) -> Vec<(String, String)> {
         "uring_file_buffers",
         "pin_test_after_mkclean",
         "dio_csum_fallback",
+        "dio_bounce_stable",
     ];
     // Every knob is listed (the name aside): a new one must be added here.
     debug_assert_eq!(order.len() + 1, v.as_object().map_or(0, |o| o.len()), "knobs() misses a knob");

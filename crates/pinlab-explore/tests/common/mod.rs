@@ -48,14 +48,16 @@ pub fn designs() -> Vec<Design> {
     PROFILES.iter().map(|p| p.design()).collect()
 }
 
-/// The designs that behave differently on `prog`: of profiles that differ
-/// only in knobs `prog` never consults (`Design::behaviour_on`), the first.
+/// The designs that behave differently on `prog` and can run it: of
+/// profiles that differ only in knobs `prog` never consults
+/// (`Design::behaviour_on`), the first; none whose cell is n/a.
 /// They would explore it step for step alike, so a test comparing search
 /// modes learns nothing from the others.
 pub fn designs_for(prog: &Program) -> Vec<Design> {
     let mut seen: Vec<Design> = Vec::new();
     let mut out = Vec::new();
-    for d in designs() {
+    // A design whose kernel lacks what `prog` needs explores nothing (n/a).
+    for d in designs().into_iter().filter(|d| d.unavailable(prog).is_none()) {
         let b = d.behaviour_on(prog);
         if !seen.contains(&b) {
             seen.push(b);

@@ -21,11 +21,12 @@
 //! only matters to a design's pin test on the user page meanwhile.
 
 use crate::block::disk::DiskSector;
-use crate::data::{page_crc, SectorData};
+use crate::data::{page_crc, pi_tag, pi_tags, SectorData};
 use crate::errno::Errno;
 use crate::fs::writeback::WbState;
 use crate::ids::*;
 use crate::limits::SECTORS_PER_PAGE;
+use crate::mm::fault::Access;
 use crate::mm::frame::FolioFlags;
 use crate::mm::gup::GupStep;
 use crate::oracle::Oracle;
@@ -43,6 +44,9 @@ pub struct DioState {
     /// `dio_csum_fallback`: the data went through the page cache; the
     /// second `Wait` waits for its writeback and finishes.
     pub buffered: bool,
+    /// `dio_bounce_stable`: the kernel page the device uses instead of the
+    /// user page.
+    pub bounce: Option<Pfn>,
     pub stage: DioStage,
 }
 
@@ -57,6 +61,8 @@ pub enum DioStage {
         crc: u32,
         sector: u8,
         fresh: bool,
+        /// T10-PI guard tags of a write's bio (`data::pi_tags`), 0 without.
+        pi: u64,
     },
     Commit {
         block: u16,
@@ -80,7 +86,14 @@ impl World {
     ) -> Option<&'static str> {
         let mut st = match &self.threads[t.idx()].op {
             OpState::Dio(st) => st.clone(),
-            _ => DioState { set: None, idx: 0, preset: false, buffered: false, stage: DioStage::Pin },
+            _ => DioState {
+                set: None,
+                idx: 0,
+                preset: false,
+                buffered: false,
+                bounce: None,
+                stage: DioStage::Pin,
+            },
         };
         // kiocb_invalidate_post_direct_write, in the completion: a page
         // faulted back in while the data moved holds the old bytes.
@@ -186,9 +199,30 @@ impl World {
                         self.dio_invalidate(cx, file, page, tr)?;
                     }
                 }
-                let src = self.dio_user_pfn(&st);
+                let mut src = self.dio_user_pfn(&st);
                 let fs = self.files[file.idx()].fs;
                 let csum = self.fss[fs.idx()].ty == FsType::Csumfs;
+                // IOMAP_DIO_BOUNCE (7.0): xfs on a device that needs stable
+                // pages bounces the I/O through a kernel page.
+                if cx.design.dio_bounce_stable
+                    && self.fss[fs.idx()].ty == FsType::Xfslike
+                    && cx.prog.fss[fs.idx()].stable_writes
+                    && st.bounce.is_none()
+                {
+                    let Some(b) = self.alloc(crate::mm::frame::Owner::Bounce) else {
+                        st.stage = DioStage::Release;
+                        self.threads[t.idx()].err = Some(Errno::ENOMEM);
+                        self.threads[t.idx()].op = OpState::Dio(st);
+                        return Some("bio_iov_iter_bounce: no memory (ENOMEM)");
+                    };
+                    if is_write {
+                        self.mem.frames[b.idx()].data = self.mem.frames[src.idx()].data;
+                        self.stats.bounce_bytes += crate::limits::PAGE_BYTES as u32;
+                    }
+                    tr.note(|| format!("bounce pfn {} stands in for user pfn {}", b.0, src.0));
+                    st.bounce = Some(b);
+                    src = b;
+                }
                 let existing = self.csumfs_ptr(file, page, false).map(|p| p.0);
                 let (block, fresh) = if !is_write {
                     (existing, false)
@@ -207,19 +241,28 @@ impl World {
                 };
                 // btrfs computes data checksums when it builds the bio.
                 let crc = if is_write && csum { page_crc(&self.mem.frames[src.idx()].data) } else { 0 };
-                st.stage = DioStage::Io { block, crc, sector: 0, fresh };
+                let disk = self.fss[fs.idx()].disk;
+                let pi = if is_write && cx.prog.disks[disk.idx()].pi {
+                    pi_tags(&self.mem.frames[src.idx()].data)
+                } else {
+                    0
+                };
+                st.stage = DioStage::Io { block, crc, sector: 0, fresh, pi };
                 if is_write {
                     "filemap_write_and_wait_range + kiocb_invalidate_pages; csum the user page"
                 } else {
                     "filemap_write_and_wait_range"
                 }
             }
-            DioStage::Io { block, crc, sector, fresh } => {
-                let (block, crc, sector, fresh) = (*block, *crc, *sector, *fresh);
+            DioStage::Io { block, crc, sector, fresh, pi } => {
+                let (block, crc, sector, fresh, pi) = (*block, *crc, *sector, *fresh, *pi);
                 let set = st.set.expect("pinned");
-                let pg = self.bvec_page(set, usize::from(st.idx));
+                let mut pg = self.bvec_page(set, usize::from(st.idx));
                 if self.mem.frames[pg.pfn.idx()].folio.is_none() || self.mem.gen(pg.pfn) != pg.gen {
                     self.fire(Oracle::DmaAfterFree);
+                }
+                if let Some(b) = st.bounce {
+                    pg.pfn = b; // the device reads or writes the bounce page
                 }
                 let disk = self.fss[self.files[file.idx()].fs.idx()].disk;
                 if is_write {
@@ -227,10 +270,20 @@ impl World {
                     // The data reaches the file now: a new version, not the
                     // version it had in the user buffer.
                     let byte = self.mem.frames[pg.pfn.idx()].data[usize::from(sector)].byte;
+                    // The device checks the guard tag as it reads the sector.
+                    let guard_ok = !cx.prog.disks[disk.idx()].pi || pi_tag(pi, sector) == byte;
+                    if !guard_ok {
+                        self.fire(Oracle::IntegrityError);
+                        tr.note(|| format!("INTEGRITY ERROR: user page sector {sector} changed after its guard tag was computed"));
+                    }
                     let data = SectorData { byte, ver: self.next_ver() };
-                    if self.disks[disk.idx()]
-                        .try_write(b * SECTORS_PER_PAGE as u16 + u16::from(sector), DiskSector::Data(data))
-                        .is_err()
+                    if !guard_ok
+                        || self.disks[disk.idx()]
+                            .try_write(
+                                b * SECTORS_PER_PAGE as u16 + u16::from(sector),
+                                DiskSector::Data(data),
+                            )
+                            .is_err()
                     {
                         if fresh {
                             let fs = self.files[file.idx()].fs;
@@ -240,7 +293,11 @@ impl World {
                         self.threads[t.idx()].err = Some(Errno::EIO);
                         st.stage = DioStage::Release;
                         self.threads[t.idx()].op = OpState::Dio(st);
-                        return Some("submit_bio: I/O error (EIO)");
+                        return Some(if guard_ok {
+                            "submit_bio: I/O error (EIO)"
+                        } else {
+                            "submit_bio: guard tag mismatch (BLK_STS_PROTECTION, EIO)"
+                        });
                     }
                 } else {
                     let d = match block {
@@ -256,7 +313,7 @@ impl World {
                     self.mem.frames[pg.pfn.idx()].data[usize::from(sector)] = SectorData { byte: d, ver };
                 }
                 st.stage = if usize::from(sector) + 1 < SECTORS_PER_PAGE {
-                    DioStage::Io { block, crc, sector: sector + 1, fresh }
+                    DioStage::Io { block, crc, sector: sector + 1, fresh, pi }
                 } else if is_write && fresh {
                     DioStage::Commit { block: block.expect("write"), crc }
                 } else {
@@ -287,6 +344,41 @@ impl World {
                 self.files[file.idx()].size = self.files[file.idx()].size.max(page + 1);
                 st.stage = DioStage::Release;
                 "iomap_dio_complete: flush, then the block pointer (+crc) switches"
+            }
+            DioStage::Release if st.bounce.is_some() => {
+                // bio_iov_iter_unbounce: a read's data reaches the user
+                // page only now, copied by the CPU through the page tables
+                // (copy_to_iter): a write-protected page faults first, and a
+                // page under writeback with stable pages waits.
+                let b = st.bounce.expect("checked");
+                if !is_write {
+                    let to = match self.user_page(cx, t, map, mpage) {
+                        Ok((p, vpn)) => match self.fault_in(cx, p, vpn, true, false, tr) {
+                            Access::Blocked => return None,
+                            Access::Faulted(l) => {
+                                self.threads[t.idx()].op = OpState::Dio(st);
+                                return Some(l);
+                            }
+                            Access::Err(e) => Err(e),
+                            Access::Ready(pfn) => Ok(pfn),
+                        },
+                        Err(e) => Err(e.unwrap_or(Errno::EFAULT)),
+                    };
+                    match to {
+                        Ok(pfn) => {
+                            self.mem.frames[pfn.idx()].data = self.mem.frames[b.idx()].data;
+                            self.stats.bounce_bytes += crate::limits::PAGE_BYTES as u32;
+                        }
+                        Err(e) => self.threads[t.idx()].err = Some(e),
+                    }
+                }
+                st.bounce = None;
+                self.folio_put(b, 1);
+                if is_write {
+                    "bio_iov_iter_unbounce: free the bounce page"
+                } else {
+                    "bio_iov_iter_unbounce: copy the bounce page to the user page"
+                }
             }
             DioStage::Release if st.preset => {
                 // A fixed buffer stays registered; io_uring's bvec I/O does
@@ -401,8 +493,14 @@ impl World {
                 }
             };
             let stage = DioStage::Flush(WbState::new(true, file, file));
-            self.threads[t.idx()].op =
-                OpState::Dio(DioState { set: Some(set), idx: bpage, preset: true, buffered: false, stage });
+            self.threads[t.idx()].op = OpState::Dio(DioState {
+                set: Some(set),
+                idx: bpage,
+                preset: true,
+                buffered: false,
+                bounce: None,
+                stage,
+            });
         }
         self.op_dio(cx, t, file, page, buf, bpage, is_write, tr)
     }

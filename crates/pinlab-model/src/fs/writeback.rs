@@ -18,7 +18,7 @@
 //! steps 5–7, still interleavable with every other thread.
 
 use crate::block::disk::DiskSector;
-use crate::data::page_crc;
+use crate::data::{page_crc, pi_tag, pi_tags};
 use crate::design::{PinTracking, PinnedWriteback};
 use crate::errno::Errno;
 use crate::ids::*;
@@ -67,6 +67,8 @@ pub enum WbStage {
         block: u16,
         crc: u32,
         sector: u8,
+        /// T10-PI guard tags of the bio (`data::pi_tags`), 0 without PI.
+        pi: u64,
     },
     Flush {
         src: Pfn,
@@ -153,6 +155,16 @@ impl World {
             }
             _ => false,
         }
+    }
+
+    /// The guard tags of a bio about to read `src` for this pass's file,
+    /// where its disk has T10-PI (`bio_integrity_prep`), else 0.
+    fn bio_pi(&self, cx: &Cx, wb: &WbState, src: Pfn) -> u64 {
+        let fs = &self.fss[self.files[wb.file.idx()].fs.idx()];
+        if !cx.prog.disks[fs.disk.idx()].pi {
+            return 0;
+        }
+        pi_tags(&self.mem.frames[src.idx()].data)
     }
 
     /// A `skip-or-bounce` flusher pass, which tests for pins to skip them.
@@ -320,7 +332,7 @@ impl World {
             WbStage::Start => {
                 let pfn = self.wb_pfn(wb);
                 let fs = self.files[wb.file.idx()].fs;
-                let ext4 = self.fss[fs.idx()].ty == FsType::Ext4like;
+                let ext4 = self.fss[fs.idx()].ty.in_place();
                 // ext4like rewrites its block in place; csumfs (and an
                 // ext4like hole) takes a fresh one.
                 let in_place =
@@ -355,7 +367,13 @@ impl World {
                     // No checksum: fingerprint the page when the first
                     // sector is copied, to tell whether the disk got one
                     // snapshot of it.
-                    WbStage::Copy { src, block, crc: SNAPSHOT_AT_FIRST_SECTOR, sector: 0 }
+                    WbStage::Copy {
+                        src,
+                        block,
+                        crc: SNAPSHOT_AT_FIRST_SECTOR,
+                        sector: 0,
+                        pi: self.bio_pi(cx, wb, src),
+                    }
                 } else {
                     WbStage::Csum { src, block }
                 };
@@ -377,21 +395,29 @@ impl World {
             WbStage::Csum { src, block } => {
                 let crc = page_crc(&self.mem.frames[src.idx()].data);
                 tr.note(|| format!("crc32c = {crc:#010x}"));
-                wb.stage = WbStage::Copy { src, block, crc, sector: 0 };
+                wb.stage = WbStage::Copy { src, block, crc, sector: 0, pi: self.bio_pi(cx, wb, src) };
                 Some(("csumfs_writepages: crc32c of the folio", false))
             }
-            WbStage::Copy { src, block, mut crc, sector } => {
+            WbStage::Copy { src, block, mut crc, sector, pi } => {
                 if crc == SNAPSHOT_AT_FIRST_SECTOR && sector == 0 {
                     crc = page_crc(&self.mem.frames[src.idx()].data);
                 }
                 let data = self.mem.frames[src.idx()].data[usize::from(sector)];
                 let disk = self.fss[self.files[wb.file.idx()].fs.idx()].disk;
                 let s = block * SECTORS_PER_PAGE as u16 + u16::from(sector);
-                if self.disks[disk.idx()].try_write(s, DiskSector::Data(data)).is_err() {
+                // The device checks the guard tag as it reads the sector.
+                let guard_ok = !cx.prog.disks[disk.idx()].pi || pi_tag(pi, sector) == data.byte;
+                if !guard_ok {
+                    self.fire(crate::oracle::Oracle::IntegrityError);
+                    tr.note(|| {
+                        format!("INTEGRITY ERROR: sector {s} changed after its guard tag was computed ({:#04x} → {:#04x})", pi_tag(pi, sector), data.byte)
+                    });
+                }
+                if !guard_ok || self.disks[disk.idx()].try_write(s, DiskSector::Data(data)).is_err() {
                     // end_page_writeback with an error → mapping_set_error:
                     // fsync will report it once per fd; the page stays clean,
                     // so its data is gone unless someone writes it again.
-                    let ext4 = self.fss[self.files[wb.file.idx()].fs.idx()].ty == FsType::Ext4like;
+                    let ext4 = self.fss[self.files[wb.file.idx()].fs.idx()].ty.in_place();
                     if !ext4 {
                         let fs = self.files[wb.file.idx()].fs;
                         self.fss[fs.idx()].used &= !(1 << block);
@@ -400,12 +426,16 @@ impl World {
                     self.files[wb.file.idx()].errseq = self.files[wb.file.idx()].errseq.wrapping_add(1);
                     tr.note(|| format!("sector {s}: I/O error; mapping_set_error"));
                     wb.stage = WbStage::End { src };
-                    return Some(("submit_bio: I/O error (BLK_STS_IOERR)", false));
+                    return Some(if guard_ok {
+                        ("submit_bio: I/O error (BLK_STS_IOERR)", false)
+                    } else {
+                        ("submit_bio: guard tag mismatch (BLK_STS_PROTECTION)", false)
+                    });
                 }
                 tr.note(|| {
                     format!("sector {s} (block {block}.{sector}) = {:#04x} (v{})", data.byte, data.ver)
                 });
-                let ext4 = self.fss[self.files[wb.file.idx()].fs.idx()].ty == FsType::Ext4like;
+                let ext4 = self.fss[self.files[wb.file.idx()].fs.idx()].ty.in_place();
                 let in_place = ext4 && self.csumfs_ptr(wb.file, wb.page, false).map(|p| p.0) == Some(block);
                 wb.stage = if usize::from(sector) + 1 == SECTORS_PER_PAGE {
                     if in_place {
@@ -415,7 +445,7 @@ impl World {
                         WbStage::Flush { src, block, crc }
                     }
                 } else {
-                    WbStage::Copy { src, block, crc, sector: sector + 1 }
+                    WbStage::Copy { src, block, crc, sector: sector + 1, pi }
                 };
                 Some(("submit_bio: device reads one sector of the folio", false))
             }

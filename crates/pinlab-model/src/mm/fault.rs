@@ -201,9 +201,15 @@ impl World {
                 e.writable = true;
                 e.dirty = true;
                 tr.note(|| format!("pfn {} dirty, PTE writable", pte.pfn.0));
-                Access::Faulted(
-                    "do_page_mkwrite → csumfs_page_mkwrite (folio_lock, folio_wait_stable, folio_mark_dirty)",
-                )
+                Access::Faulted(match fs.ty {
+                    crate::program::FsType::Ext4like => {
+                        "do_page_mkwrite → ext4_page_mkwrite (folio_lock, folio_wait_stable, folio_mark_dirty)"
+                    }
+                    crate::program::FsType::Xfslike => {
+                        "do_page_mkwrite → xfs_filemap_page_mkwrite → iomap_page_mkwrite (folio_lock, folio_wait_stable, folio_mark_dirty)"
+                    }
+                    _ => "do_page_mkwrite → csumfs_page_mkwrite (folio_lock, folio_wait_stable, folio_mark_dirty)",
+                })
             }
             // A forced write already broke COW: the private copy stays
             // read-only in the page table, and GUP takes it as it is.
