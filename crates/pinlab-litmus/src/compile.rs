@@ -686,7 +686,17 @@ impl Compiler<'_> {
                             .max(1) as u8,
                         None => 1,
                     };
-                    self.prog.devs.push(DevDecl { name: name.name.clone(), kind, odp, burst });
+                    let lease = if kind == DevKind::Nic {
+                        self.choice(
+                            &mut a,
+                            "lease",
+                            &[("cooperative", LeaseHolder::Cooperative), ("stubborn", LeaseHolder::Stubborn)],
+                            LeaseHolder::Cooperative,
+                        )
+                    } else {
+                        LeaseHolder::Cooperative
+                    };
+                    self.prog.devs.push(DevDecl { name: name.name.clone(), kind, odp, burst, lease });
                     Obj::Dev(DevId(self.prog.devs.len() as u8 - 1))
                 };
                 self.declare_obj(name, obj);

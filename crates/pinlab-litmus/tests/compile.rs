@@ -777,3 +777,21 @@ fn range_verbs_check_their_ranges_and_advice() {
         "t.litmus:6:3: error: `hugetlb` needs an anon mapping of 2, 4, 8 or 16 pages (help: a large folio has a power-of-two size)\n"
     );
 }
+
+#[test]
+fn pi_disks_require_stable_writes_and_their_file_systems_inherit_them() {
+    let p = ok("litmus t\nsetup {\n  disk d0 sectors=64 pi=yes\n  fs fs0 on d0 type=xfslike\n  file f on fs0 pages=1\n}\n");
+    assert!(p.disks[0].pi && p.disks[0].stable_writes);
+    assert!(p.fss[0].stable_writes, "SB_I_STABLE_WRITES from bdev_stable_writes");
+    assert_eq!(p.fss[0].ty, FsType::Xfslike);
+    let q = ok("litmus t\nsetup {\n  disk d0 sectors=64\n  fs fs0 on d0 type=xfslike\n}\n");
+    assert!(!q.fss[0].stable_writes, "an ordinary disk asks for nothing");
+    assert_eq!(
+        errs("litmus t\nsetup {\n  disk d0 sectors=64 pi=yes stable_writes=no\n}\n"),
+        "t.litmus:3:3: error: a disk with `pi=yes` requires stable writes (bdev_stable_writes) (help: drop `stable_writes=no`)\n"
+    );
+    assert_eq!(
+        errs("litmus t\nsetup {\n  disk d0 sectors=64 stable_writes=yes\n  fs fs0 on d0 type=ext4like stable_writes=no\n}\n"),
+        "t.litmus:4:3: error: this disk requires stable writes; its file system inherits SB_I_STABLE_WRITES (help: drop `stable_writes=no`)\n"
+    );
+}

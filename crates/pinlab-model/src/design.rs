@@ -168,6 +168,13 @@ pub struct Design {
     /// copies the user page when the bio is built, a read copies into the
     /// user page at completion. The device never touches the user page.
     pub dio_bounce_stable: bool,
+    /// Revocable layout leases (LSF/MM 2019; the FS-DAX "break layouts"
+    /// approach applied to the page cache): a long-term pin of file pages
+    /// comes with a layout lease, and before writeback write-protects a
+    /// page a NIC MR holds, it breaks the lease. A cooperative holder
+    /// deregisters the MR (its pages are released, dirtied); writeback
+    /// waits for a stubborn one to `dereg` by itself.
+    pub layout_lease: bool,
 }
 
 /// One named profile: the name users type and why it exists.
@@ -210,6 +217,7 @@ fn linux_4_19() -> Design {
         pin_test_after_mkclean: false,
         dio_csum_fallback: false,
         dio_bounce_stable: false,
+        layout_lease: false,
     }
 }
 
@@ -236,6 +244,7 @@ fn linux_6_x() -> Design {
         pin_test_after_mkclean: false,
         dio_csum_fallback: false,
         dio_bounce_stable: false,
+        layout_lease: false,
     }
 }
 
@@ -317,6 +326,18 @@ pub const PROFILES: &[Profile] = &[
             name: "kara-2023".into(),
             pinned_writeback: PinnedWriteback::SkipOrBounce,
             pin_test_after_mkclean: true,
+            ..linux_6_x()
+        },
+    },
+    Profile {
+        name: "lease",
+        kernel: "a 2019 proposal (LSF/MM), never merged for the page cache",
+        summary: "6.x, but long-term file pins are allowed under a revocable layout lease: writeback breaks it, a cooperative holder deregisters, a stubborn one makes writeback wait",
+        origin: "Ira Weiny's LSF/MM 2019 topic (RDMA and FS-DAX), \"break layouts\" (dax_layout_busy_page); layout leases F_LAYOUT",
+        build: || Design {
+            name: "lease".into(),
+            layout_lease: true,
+            refuse_longterm_file_write_pin: false,
             ..linux_6_x()
         },
     },
@@ -431,6 +452,7 @@ impl Design {
         }
         if !has_dev(DevKind::Nic) {
             d.rdma_odp = false;
+            d.layout_lease = false;
         }
         if !ops().any(|op| matches!(op, Op::RegMr { .. })) {
             d.umem_force_write = false;

@@ -244,6 +244,12 @@ impl Aliases {
             Op::UringFixed { file: f, buf, .. } => {
                 return (Footprint::write(file(f) | name(buf) | ALLOC), Some(buf))
             }
+            // A layout-lease break releases a NIC's pins from writeback.
+            Op::Writeback { .. } | Op::Fsync { .. } | Op::DioWrite { .. } | Op::DioRead { .. }
+                if design.layout_lease && prog.devs.iter().any(|d| d.kind == DevKind::Nic) =>
+            {
+                Footprint::ALL
+            }
             Op::Write { file: f, .. }
             | Op::Read { file: f, .. }
             | Op::Truncate { file: f, .. }

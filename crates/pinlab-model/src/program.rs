@@ -126,6 +126,20 @@ pub struct DevDecl {
     /// `burst=N`: sectors the device moves per step (default 1). Larger
     /// bursts give coarser interleavings and smaller state spaces.
     pub burst: u8,
+    /// `nic n lease=cooperative|stubborn`: how the MR holder answers a
+    /// layout-lease break (the `layout_lease` knob).
+    pub lease: LeaseHolder,
+}
+
+/// How a long-term pin holder answers when the file system breaks its
+/// layout lease.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+pub enum LeaseHolder {
+    /// Deregisters the MR at once (its lease-break handler).
+    #[default]
+    Cooperative,
+    /// Ignores the break: the file system waits for its own `dereg`.
+    Stubborn,
 }
 
 /// The `madvise` advice modelled.

@@ -699,6 +699,7 @@ fn knobs(d: &Design) -> Vec<(String, String)> {
         "pin_test_after_mkclean",
         "dio_csum_fallback",
         "dio_bounce_stable",
+        "layout_lease",
     ];
     // Every knob is listed (the name aside): a new one must be added here.
     debug_assert_eq!(order.len() + 1, v.as_object().map_or(0, |o| o.len()), "knobs() misses a knob");

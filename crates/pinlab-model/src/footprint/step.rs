@@ -219,6 +219,14 @@ impl World {
             // The dirty-tag lookup reads every folio of the range; the lock
             // (and, for a folio under writeback with WB_SYNC_NONE, the
             // unlock) writes the one found.
+            // A layout-lease break (after folio_mkclean) touches pin sets,
+            // counts and whatever the released pages free.
+            WbStage::Clean
+                if cx.design.layout_lease
+                    && self.names.iter().any(|b| matches!(b, crate::world::Binding::Mr { .. })) =>
+            {
+                StepFootprint::ALL
+            }
             WbStage::Lock => match self.wb_next_dirty(wb) {
                 Some((_, _, pfn)) => {
                     StepFootprint::rw(files | META_ALL | IDENT_ALL, meta(self.mem.head(pfn)))

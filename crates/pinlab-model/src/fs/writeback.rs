@@ -28,6 +28,13 @@ use crate::program::FsType;
 use crate::trace::Tracer;
 use crate::world::{Cx, OpState, World};
 
+/// Who holds a folio under a layout lease.
+enum Lease {
+    None,
+    Stubborn,
+    Cooperative(Vec<PinSetId>),
+}
+
 /// `WbStage::Copy::crc` before the first sector is copied, for a file
 /// system without checksums: the page is fingerprinted at that moment.
 const SNAPSHOT_AT_FIRST_SECTOR: u32 = u32::MAX;
@@ -52,6 +59,9 @@ pub enum WbStage {
     Clean,
     /// `wait` design: PTEs cleaned, folio still locked, waiting for pins.
     WaitPins,
+    /// `layout_lease`: a stubborn holder keeps its MR on the folio; the
+    /// folio is unlocked and still dirty, and writeback waits here.
+    WaitLease,
     /// `skip-or-bounce` with `pin_test_after_mkclean = false`, WB_SYNC_NONE:
     /// the pin test as its own step before `Clean`, while the PTEs are
     /// still writable.
@@ -140,6 +150,51 @@ impl World {
     /// tracking, only a folio pinned for write is bounced.
     pub(crate) fn wb_bounce_pinned(&self, cx: &Cx, pfn: Pfn) -> bool {
         cx.design.pin_tracking != PinTracking::Exact || self.folio(pfn).write_pincount > 0
+    }
+
+    /// The NIC MRs that hold `pfn` with a long-term pin, by how their
+    /// holders answer a lease break: any stubborn one makes the breaker wait.
+    fn lease_holders(&self, cx: &Cx, pfn: Pfn) -> Lease {
+        let head = self.mem.head(pfn);
+        let mut sets = Vec::new();
+        for b in &self.names {
+            let crate::world::Binding::Mr { dev, set, .. } = *b else { continue };
+            let s = &self.pinsets[set.idx()];
+            if !s.live || !s.longterm || !s.pages.iter().any(|p| p.held && self.mem.head(p.pfn) == head) {
+                continue;
+            }
+            if cx.prog.devs[dev.idx()].lease == crate::program::LeaseHolder::Stubborn {
+                return Lease::Stubborn;
+            }
+            sets.push(set);
+        }
+        if sets.is_empty() {
+            Lease::None
+        } else {
+            Lease::Cooperative(sets)
+        }
+    }
+
+    /// The cooperative holder's lease-break handler, `ib_dereg_mr`: the NIC
+    /// invalidates the MR, and every page is released, dirtied first if the
+    /// MR was writable. Deviation: the holder answers at once, in the
+    /// breaker's step; a real one runs its handler within lease-break-time.
+    fn lease_revoke(&mut self, cx: &Cx, set: PinSetId) {
+        let s = &mut self.pinsets[set.idx()];
+        s.live = false;
+        s.revoked = true;
+        let write = s.write;
+        for i in 0..self.pinsets[set.idx()].pages.len() {
+            let pg = self.pinsets[set.idx()].pages[i];
+            if !pg.held {
+                continue;
+            }
+            let alive = self.mem.frames[pg.pfn.idx()].folio.is_some() && self.mem.gen(pg.pfn) == pg.gen;
+            if write && alive {
+                self.gup_set_page_dirty(pg.pfn);
+            }
+            self.put_pinned_page(cx, set, i);
+        }
     }
 
     /// Whether this pass bounces a folio the design believes pinned: the
@@ -281,6 +336,33 @@ impl World {
                     ));
                 }
                 let n = self.folio_mkclean(pfn);
+                // Layout lease (as `dax_layout_busy_page` does, after the
+                // unmap: no new pin can come without a fault now).
+                if cx.design.layout_lease {
+                    match self.lease_holders(cx, pfn) {
+                        Lease::None => {}
+                        Lease::Cooperative(sets) => {
+                            for set in sets {
+                                self.lease_revoke(cx, set);
+                            }
+                            tr.note(|| {
+                                format!("pfn {}: layout lease broken, the holder deregistered its MR", pfn.0)
+                            });
+                        }
+                        Lease::Stubborn => {
+                            // Do not wait holding the folio lock (the
+                            // holder's dereg needs it): keep PG_dirty,
+                            // unlock, and wait for the holder to let go.
+                            self.folio_mut(pfn).flags.clear(FolioFlags::LOCKED);
+                            wb.stage = WbStage::WaitLease;
+                            tr.note(|| format!("pfn {}: the lease holder does not answer", pfn.0));
+                            return Some((
+                                "folio_mkclean; break_layout: no answer, folio_unlock and wait for the holder",
+                                false,
+                            ));
+                        }
+                    }
+                }
                 if self.kara_skips(cx, wb)
                     && cx.design.pin_test_after_mkclean
                     && self.maybe_pinned(cx, pfn, 0)
@@ -306,6 +388,14 @@ impl World {
                     WbStage::Start
                 };
                 Some(("folio_clear_dirty_for_io → folio_mkclean", false))
+            }
+            WbStage::WaitLease => {
+                let pfn = self.wb_pfn(wb);
+                if matches!(self.lease_holders(cx, pfn), Lease::Stubborn) {
+                    return None;
+                }
+                wb.stage = WbStage::Lock;
+                Some(("break_layout: the lease holder let go", false))
             }
             WbStage::PinTest => {
                 // The test before the PTEs are write-protected: GUP-fast

@@ -75,6 +75,9 @@ pub struct PinSet {
     /// Devices may use it: false once release began (for an MR: once the
     /// NIC has invalidated it in `ib_dereg_mr`).
     pub live: bool,
+    /// Released by a layout-lease break (`layout_lease`): the holder's own
+    /// `dereg` later finds nothing to do.
+    pub revoked: bool,
 }
 
 impl World {
@@ -448,6 +451,7 @@ impl World {
                     longterm,
                     pages: Vec::new(),
                     live: true,
+                    revoked: false,
                 });
                 PinSetId((self.pinsets.len() - 1) as u8)
             }
@@ -476,7 +480,7 @@ impl World {
 
     /// Release one page of a pin set: `put_page` for FOLL_GET, `gup_put_folio`
     /// for FOLL_PIN (subtract the bias or the exact count).
-    fn put_pinned_page(&mut self, cx: &Cx, set: PinSetId, i: usize) {
+    pub(crate) fn put_pinned_page(&mut self, cx: &Cx, set: PinSetId, i: usize) {
         let s = &self.pinsets[set.idx()];
         let (foll, write, pg) = (s.foll, s.foll_write, s.pages[i]);
         if pg.coalesced {
@@ -559,6 +563,10 @@ impl World {
                         return Some("unpin: wrong kind of object");
                     }
                 };
+                if mr && self.pinsets[set.idx()].revoked {
+                    self.finish(t);
+                    return Some("ib_dereg_mr: the MR was already deregistered by the lease-break handler");
+                }
                 if !self.pinsets[set.idx()].live {
                     // Releasing twice: the second gup_put_folio would
                     // underflow the count.
