@@ -422,11 +422,11 @@ impl World {
             WbStage::Start => {
                 let pfn = self.wb_pfn(wb);
                 let fs = self.files[wb.file.idx()].fs;
-                let ext4 = self.fss[fs.idx()].ty.in_place();
-                // ext4like rewrites its block in place; csumfs (and an
-                // ext4like hole) takes a fresh one.
+                let rewrites = self.fss[fs.idx()].ty.in_place();
+                // ext4like and xfslike rewrite their block in place; csumfs
+                // (and a hole) takes a fresh one.
                 let in_place =
-                    if ext4 { self.csumfs_ptr(wb.file, wb.page, false).map(|p| p.0) } else { None };
+                    if rewrites { self.csumfs_ptr(wb.file, wb.page, false).map(|p| p.0) } else { None };
                 let Some(block) = in_place.or_else(|| self.fss[fs.idx()].alloc_block()) else {
                     return Some(self.wb_redirty(wb, pfn, Errno::ENOSPC, tr));
                 };
@@ -453,7 +453,7 @@ impl World {
                     // write the page, so the data must be written again.
                     self.folio_mark_dirty(pfn);
                 }
-                wb.stage = if ext4 {
+                wb.stage = if rewrites {
                     // No checksum: fingerprint the page when the first
                     // sector is copied, to tell whether the disk got one
                     // snapshot of it.
@@ -507,8 +507,7 @@ impl World {
                     // end_page_writeback with an error → mapping_set_error:
                     // fsync will report it once per fd; the page stays clean,
                     // so its data is gone unless someone writes it again.
-                    let ext4 = self.fss[self.files[wb.file.idx()].fs.idx()].ty.in_place();
-                    if !ext4 {
+                    if !self.fss[self.files[wb.file.idx()].fs.idx()].ty.in_place() {
                         let fs = self.files[wb.file.idx()].fs;
                         self.fss[fs.idx()].used &= !(1 << block);
                         self.forget_dead_blocks(fs, 1 << block);
@@ -525,8 +524,9 @@ impl World {
                 tr.note(|| {
                     format!("sector {s} (block {block}.{sector}) = {:#04x} (v{})", data.byte, data.ver)
                 });
-                let ext4 = self.fss[self.files[wb.file.idx()].fs.idx()].ty.in_place();
-                let in_place = ext4 && self.csumfs_ptr(wb.file, wb.page, false).map(|p| p.0) == Some(block);
+                let rewrites = self.fss[self.files[wb.file.idx()].fs.idx()].ty.in_place();
+                let in_place =
+                    rewrites && self.csumfs_ptr(wb.file, wb.page, false).map(|p| p.0) == Some(block);
                 wb.stage = if usize::from(sector) + 1 == SECTORS_PER_PAGE {
                     if in_place {
                         self.check_torn(wb.file, wb.page, crc, tr);

@@ -80,6 +80,23 @@ impl World {
         }
     }
 
+    /// A new exclusive anon hugetlb folio holding a copy of `head`'s,
+    /// counted as mapped whole by one process (its caller maps it).
+    fn hugetlb_copy(&mut self, head: Pfn) -> Option<Pfn> {
+        let order = self.folio(head).order;
+        let new = self.mem.alloc_order(Owner::Anon, order)?;
+        self.sync_ghost_len();
+        let n = 1u16 << order;
+        for i in 0..usize::from(n) {
+            self.mem.frames[new.idx() + i].data = self.mem.frames[head.idx() + i].data;
+        }
+        let f = self.folio_mut(new);
+        f.refcount = u32::from(n);
+        f.mapcount = n;
+        f.flags.set(FolioFlags::ANON_EXCLUSIVE);
+        Some(new)
+    }
+
     /// `hugetlb_wp`: reuse the folio if one mapping maps it and it is anon
     /// (other references do not count), else copy the whole folio for this
     /// process. `unshare` (FAULT_FLAG_UNSHARE, from GUP) leaves the PTEs
@@ -114,20 +131,12 @@ impl World {
                 "hugetlb_wp: folio_mapcount == 1, reuse (other references ignored)"
             });
         }
-        let Some(new) = self.mem.alloc_order(Owner::Anon, f.order) else { return Err(Errno::ENOMEM) };
-        self.sync_ghost_len();
-        for i in 0..usize::from(n) {
-            self.mem.frames[new.idx() + i].data = self.mem.frames[head.idx() + i].data;
-        }
+        let Some(new) = self.hugetlb_copy(head) else { return Err(Errno::ENOMEM) };
         for (i, vpn) in range.enumerate() {
             self.zap_pte(p, vpn);
             let pte = Pte { dirty: !unshare, ..Pte::new(Pfn(new.0 + i as u8), !unshare) };
             self.procs[p.idx()].install(vpn, pte);
         }
-        let nf = self.folio_mut(new);
-        nf.refcount = u32::from(n);
-        nf.mapcount = n;
-        nf.flags.set(FolioFlags::ANON_EXCLUSIVE);
         tr.note(|| format!("hugetlb folio pfn {} copied to pfn {}", head.0, new.0));
         Ok(if unshare { "hugetlb_wp (unshare): copy the folio" } else { "hugetlb_wp: copy the folio" })
     }
@@ -151,18 +160,10 @@ impl World {
             && f.flags.has(FolioFlags::ANON_EXCLUSIVE)
             && self.maybe_pinned(cx, head, 0)
         {
-            let Some(copy) = self.mem.alloc_order(Owner::Anon, f.order) else {
+            let Some(copy) = self.hugetlb_copy(head) else {
                 tr.note(|| "no frames for the child's hugetlb copy".into());
                 return Vec::new();
             };
-            self.sync_ghost_len();
-            for i in 0..usize::from(n) {
-                self.mem.frames[copy.idx() + i].data = self.mem.frames[head.idx() + i].data;
-            }
-            let c = self.folio_mut(copy);
-            c.refcount = u32::from(n);
-            c.mapcount = n;
-            c.flags.set(FolioFlags::ANON_EXCLUSIVE);
             tr.note(|| format!("hugetlb pfn {} may be pinned: child gets a copy in pfn {}", head.0, copy.0));
             return (0..n)
                 .map(|i| (vma.start + i, Pte::new(Pfn(copy.0 + i as u8), first.writable)))
