@@ -255,10 +255,10 @@ fn diff(cx: &Cx, a: &World, b: &World) -> Vec<String> {
         }
     }
     for (d, (da, db)) in a.disks.iter().zip(&b.disks).enumerate() {
-        if !da.cache.is_empty() && db.cache.is_empty() {
-            out.push(format!("disk {d}: cache flushed ({} sector(s) now durable)", da.cache.len()));
+        if !da.cache().is_empty() && db.cache().is_empty() {
+            out.push(format!("disk {d}: cache flushed ({} sector(s) now durable)", da.cache().len()));
         }
-        if da.media() != db.media() && db.cache.is_empty() && da.cache.is_empty() {
+        if da.media() != db.media() && db.cache().is_empty() && da.cache().is_empty() {
             let changed = da.media().iter().zip(db.media()).filter(|(x, y)| x != y).count();
             out.push(format!("disk {d}: {changed} sector(s) written"));
         }

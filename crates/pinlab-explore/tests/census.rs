@@ -135,7 +135,7 @@ fn free_blocks_hold_nothing() {
                     let ptr_end = fs.first_data_block * SPP;
                     let mut live = fs.used | fs.pending_free;
                     let sectors = disk.media().iter().enumerate().map(|(s, x)| (s as u16, *x));
-                    for (s, x) in sectors.chain(disk.cache.iter().copied()) {
+                    for (s, x) in sectors.chain(disk.cache().iter().copied()) {
                         if let (true, DiskSector::Ptr { block, .. }) = (s < ptr_end, x) {
                             live |= 1 << block;
                         }
@@ -145,7 +145,7 @@ fn free_blocks_hold_nothing() {
                             checked += 1;
                             let what = format!("{name} under {}: free block {b}, sector {s}", d.name);
                             assert_eq!(disk.media()[usize::from(s)], DiskSector::Zero, "{what} on the media");
-                            assert!(disk.cache.iter().all(|e| e.0 != s), "{what} in the write cache");
+                            assert!(disk.cache().iter().all(|e| e.0 != s), "{what} in the write cache");
                         }
                     }
                 }

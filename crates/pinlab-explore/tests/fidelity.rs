@@ -397,3 +397,37 @@ fn kara_2023_is_sound_against_gup_fast_only_because_it_tests_after_mkclean() {
     assert!(test < pin && pin < clean, "{labels:?}");
     assert!(labels.len() <= 30, "{} steps", labels.len());
 }
+
+/// md RAID1: each mirror reads a direct write's user page by its own DMA,
+/// so the minimal witness of a mismatch changes the page between mirror
+/// 0's pass and the end of mirror 1's. 7.0's bounce-buffered direct I/O
+/// closes it only on devices that ask for stable writes.
+#[test]
+fn raid1_mirrors_read_the_page_apart_and_7_0_bounces_only_for_stable_devices() {
+    let read = |name: &str| {
+        std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../litmus/open/{name}.litmus")),
+        )
+        .unwrap()
+    };
+    let plain = read("dio-write-buffer-changes-raid1");
+    let stable = read("dio-write-buffer-changes-raid1-stable");
+    assert_eq!(verdict(&plain, "linux-7.0", &[]), Verdict::Fail);
+    assert_eq!(verdict(&stable, "linux-7.0", &[]), Verdict::Pass);
+    assert_eq!(verdict(&stable, "linux-7.0", &["dio_bounce_stable=false"]), Verdict::Fail);
+    let prog = load(&Source::new("x.litmus", plain.as_str())).unwrap();
+    let d = profile("linux-7.0").unwrap().design();
+    let cx = Cx { prog: &prog, design: &d };
+    let init = World::new(&prog).unwrap();
+    let r = explore(&cx, &init, &Config::default());
+    let (_, w) = r.fired.iter().find(|(o, _)| o.name() == "mirror_mismatch").expect("mirror_mismatch fired");
+    let (story, _) = pinlab_explore::replay(&cx, &init, w).unwrap();
+    let labels: Vec<&str> = story.steps.iter().map(|s| s.kernel).collect();
+    let count = |m: &str| labels.iter().filter(|l| l.contains(m)).count();
+    assert_eq!((count("mirror 0 reads"), count("mirror 1 reads")), (8, 8), "{labels:?}");
+    let first_m0 = labels.iter().position(|l| l.contains("mirror 0 reads")).unwrap();
+    let last_m1 = labels.iter().rposition(|l| l.contains("mirror 1 reads")).unwrap();
+    let store = labels.iter().rposition(|l| l.starts_with("store")).unwrap();
+    assert!(first_m0 < store && store < last_m1, "the buffer changes between the mirrors' reads: {labels:?}");
+    assert!(labels.last().unwrap().starts_with("md check"), "{labels:?}");
+}

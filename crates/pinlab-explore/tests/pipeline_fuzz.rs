@@ -103,6 +103,8 @@ const VOCAB: &[&str] = &[
     "thp",
     "movable",
     "stable_writes",
+    "mirrors",
+    "mirror_mismatch",
     "odp",
     "fail_io",
     // verbs

@@ -604,6 +604,14 @@ fn compile(name: &str, text: &str) -> Program {
 }
 
 static SEED_PROG: LazyLock<Program> = LazyLock::new(|| compile("litmus/seed/rdma-writeback.litmus", SEED));
+/// The seed on md RAID1, ending with `sync; scrub` instead of a crash.
+static SEED_RAID1_PROG: LazyLock<Program> = LazyLock::new(|| {
+    let text = SEED
+        .replace("disk d0 sectors=64 cache=volatile\n", "disk d0 sectors=64 cache=volatile mirrors=2\n")
+        .replace("finally { sync; crash; recover }", "finally { sync; scrub }");
+    assert!(text.contains("mirrors=2") && text.contains("scrub"), "the seed changed: {text}");
+    compile("seed-raid1.litmus", &text)
+});
 static TWO_PINS_PROG: LazyLock<Program> = LazyLock::new(|| compile("two-pins.litmus", TWO_PINS));
 static PIN_WB_PROG: LazyLock<Program> =
     LazyLock::new(|| compile("pin-vs-writeback.litmus", PIN_VS_WRITEBACK));
@@ -1147,6 +1155,10 @@ struct Promises<'a> {
     /// Every device access comes before the release of its pin in program
     /// order, so no design may let a device touch a freed frame.
     no_dma_after_free: bool,
+    /// The scenario ends with a `sync` before its `scrub`: every page a
+    /// device changed behind the mirrors' reads is dirty again and rewritten
+    /// to both, so no design may leave md RAID1 mirrors apart.
+    mirrors_heal: bool,
 }
 
 /// Drive `prog` by `choices` under every design; every execution must
@@ -1177,6 +1189,9 @@ fn check_all_designs(prog: &Program, choices: &[u8], promises: Promises) -> Resu
         if promises.no_dma_after_free {
             never.push(Oracle::DmaAfterFree);
         }
+        if promises.mirrors_heal {
+            never.push(Oracle::MirrorMismatch);
+        }
         for o in never {
             prop_assert!(!fired.has(o), "{}: {name}: {} fired after {}", prog.name, o.name(), run.schedule);
         }
@@ -1191,7 +1206,7 @@ static EXACT_PIN_TESTS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
 });
 
 /// Promises of the scenarios whose devices use a pin only before releasing it.
-const NO_DMA_AFTER_FREE: Promises = Promises { safe: &[], no_dma_after_free: true };
+const NO_DMA_AFTER_FREE: Promises = Promises { safe: &[], no_dma_after_free: true, mirrors_heal: false };
 
 fn cases(n: u32) -> ProptestConfig {
     // No regression files: a failure prints its shrunk schedule, which is
@@ -1207,6 +1222,15 @@ proptest! {
     #[test]
     fn seed_counts_stay_exact(choices in schedules(120)) {
         check_all_designs(&SEED_PROG, &choices, Promises { safe: &["bounce"], ..Promises::default() })?;
+    }
+
+    /// The seed on md RAID1: counts stay exact with two mirror passes per
+    /// write, bounce still loses nothing, and the final sync heals every
+    /// mirror a device write split.
+    #[test]
+    fn seed_on_raid1_keeps_counts_exact_and_heals_its_mirrors(choices in schedules(160)) {
+        let promises = Promises { safe: &["bounce"], mirrors_heal: true, ..Promises::default() };
+        check_all_designs(&SEED_RAID1_PROG, &choices, promises)?;
     }
 
     #[test]

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 /// They are reported as such, not as unknown.
 const YES_NO: &[(&str, bool)] = &[("yes", true), ("no", false)];
 
-const NOT_YET: &[&str] = &["drop_caches", "scrub"];
+const NOT_YET: &[&str] = &["drop_caches"];
 
 const THREAD_VERBS: &[&str] = &[
     "mmap",
@@ -51,7 +51,7 @@ const THREAD_VERBS: &[&str] = &[
     "dio_read",
     "fail_io",
 ];
-const FINALLY_VERBS: &[&str] = &["sync", "crash", "recover"];
+const FINALLY_VERBS: &[&str] = &["sync", "crash", "recover", "scrub"];
 const SETUP_VERBS: &[&str] =
     &["memory", "crash_points", "disk", "fs", "file", "process", "nic", "dma", "uring"];
 const NIC_METHODS: &[&str] = &["reg_mr", "dereg", "write", "read"];
@@ -536,6 +536,20 @@ impl Compiler<'_> {
                             .help("drop `stable_writes=no`"),
                     );
                 }
+                // md RAID1 over two such devices (`mdadm --level=1`).
+                let mirrors = match a.key("mirrors") {
+                    None => 1,
+                    Some((k, v)) => match self.number(Some(v), at, "`mirrors=N`", 2) {
+                        Some(0) => {
+                            self.err(
+                                Diag::new(k.span.join(v.span()), "a disk has at least one mirror")
+                                    .help("`mirrors=2` makes it an md RAID1 array"),
+                            );
+                            1
+                        }
+                        n => n.unwrap_or(1) as u8,
+                    },
+                };
                 let id = DiskId(self.prog.disks.len() as u8);
                 self.prog.disks.push(DiskDecl {
                     name: name.name.clone(),
@@ -544,6 +558,7 @@ impl Compiler<'_> {
                     fua,
                     pi,
                     stable_writes,
+                    mirrors,
                 });
                 self.declare_obj(name, Obj::Disk(id));
             }
@@ -595,6 +610,7 @@ impl Compiler<'_> {
                         fua: false,
                         pi: false,
                         stable_writes: false,
+                        mirrors: 1,
                     });
                     DiskId(self.prog.disks.len() as u8 - 1)
                 } else {
@@ -912,6 +928,17 @@ impl Compiler<'_> {
         }
         if cond.reads_oracle(Oracle::IntegrityError) && !self.prog.disks.iter().any(|d| d.pi) {
             why.push("`integrity_error` can never fire here: no disk has `pi=yes`");
+        }
+        let scrubs = self
+            .prog
+            .threads
+            .iter()
+            .chain(&self.prog.finally)
+            .any(|t| t.ops.iter().any(|o| matches!(o, Op::Scrub { .. })));
+        if cond.reads_oracle(Oracle::MirrorMismatch) && !scrubs {
+            why.push(
+                "`mirror_mismatch` can never fire here: no thread runs `scrub` on a disk with `mirrors=2`",
+            );
         }
         for w in why {
             self.prog.warnings.push(format!("{}: {w}", self.source.locate(span)));
@@ -1490,6 +1517,44 @@ impl Compiler<'_> {
                 } else {
                     Op::DioRead { file, page, map, mpage }
                 }
+            }
+            "scrub" => {
+                let disk = match a.next() {
+                    None => None,
+                    Some(Value::Word(w)) => match self.objs.get(&w.name) {
+                        Some((Obj::Disk(d), _)) => Some(*d),
+                        _ => {
+                            let d = self.unknown(w, "disk");
+                            self.err(d);
+                            return None;
+                        }
+                    },
+                    Some(v) => {
+                        self.err(Diag::new(
+                            v.span(),
+                            "`scrub` takes a disk or nothing: `scrub md0`, `scrub`",
+                        ));
+                        return None;
+                    }
+                };
+                if let Some(d) = disk {
+                    let decl = &self.prog.disks[d.idx()];
+                    let csum = self.prog.fss.iter().any(|f| f.disk == d && f.ty == FsType::Csumfs);
+                    if decl.mirrors < 2 && !csum {
+                        let name = decl.name.clone();
+                        self.err(
+                            Diag::new(
+                                at,
+                                format!("disk `{name}` has nothing to scrub: no checksums, one mirror"),
+                            )
+                            .help(
+                                "scrub verifies csumfs checksums and compares md RAID1 mirrors (`mirrors=2`)",
+                            ),
+                        );
+                        return None;
+                    }
+                }
+                Op::Scrub { disk }
             }
             "fail_io" => {
                 let disk = match a.next() {

@@ -472,7 +472,7 @@ fn verbs_in_the_wrong_block() {
         errs(&text),
         "t.litmus:10:3: error: `crash` is not allowed in a thread \
          (help: allowed here: mmap, munmap, madvise, mprotect, mremap, fork, exit, wait, store, load, pin, gup, unpin, put, fsync, writeback, sync, reclaim, migrate, offline, lookup, write, read, truncate, punch, dio_write, dio_read, fail_io)\n\
-         t.litmus:12:11: error: `store` is not allowed in `finally` (help: allowed here: sync, crash, recover)\n"
+         t.litmus:12:11: error: `store` is not allowed in `finally` (help: allowed here: sync, crash, recover, scrub)\n"
     );
 }
 
@@ -793,5 +793,35 @@ fn pi_disks_require_stable_writes_and_their_file_systems_inherit_them() {
     assert_eq!(
         errs("litmus t\nsetup {\n  disk d0 sectors=64 stable_writes=yes\n  fs fs0 on d0 type=ext4like stable_writes=no\n}\n"),
         "t.litmus:4:3: error: this disk requires stable writes; its file system inherits SB_I_STABLE_WRITES (help: drop `stable_writes=no`)\n"
+    );
+}
+
+#[test]
+fn raid1_disks_take_two_mirrors_and_only_they_can_be_scrubbed() {
+    let setup = "litmus t\nsetup {\n  disk md0 sectors=64 mirrors=2\n  disk d1 sectors=64\n  fs fs0 on md0 type=xfslike\n  file f on fs0 pages=1\n}\n";
+    let p = ok(&format!("{setup}finally {{ scrub md0 }}\nforbid mirror_mismatch\n"));
+    assert_eq!((p.disks[0].mirrors, p.disks[1].mirrors), (2, 1));
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    assert_eq!(
+        errs(&format!("{setup}finally {{ scrub d1 }}\n")),
+        "t.litmus:8:11: error: disk `d1` has nothing to scrub: no checksums, one mirror (help: scrub verifies csumfs checksums and compares md RAID1 mirrors (`mirrors=2`))\n"
+    );
+    assert!(
+        errs(&format!("{setup}thread a {{\n  scrub md0\n}}\n")).contains("`scrub`"),
+        "scrub is a finally verb: md's check waits for writes in flight"
+    );
+    assert_eq!(
+        errs("litmus t\nsetup {\n  disk md0 sectors=64 mirrors=3\n}\n"),
+        "t.litmus:3:31: error: `mirrors=N` must be at most 2\n"
+    );
+    assert_eq!(
+        errs("litmus t\nsetup {\n  disk md0 sectors=64 mirrors=0\n}\n"),
+        "t.litmus:3:23: error: a disk has at least one mirror (help: `mirrors=2` makes it an md RAID1 array)\n"
+    );
+    let q = ok(&format!("{setup}forbid mirror_mismatch\n"));
+    assert!(
+        q.warnings.iter().any(|w| w.contains("`mirror_mismatch` can never fire here")),
+        "{:?}",
+        q.warnings
     );
 }

@@ -260,6 +260,9 @@ impl Aliases {
                 cpu(file(f) | name(map) | REGISTRY)
             }
             Op::FailIo { disk } => Footprint::write(disk_bit(disk.idx())),
+            // Reads both mirrors; the oracle bit is not a resource.
+            Op::Scrub { disk: Some(disk) } => Footprint { r: disk_bit(disk.idx()), w: 0 },
+            Op::Scrub { disk: None } => Footprint { r: u64::MAX, w: 0 },
             Op::Fork { .. }
             | Op::Exit
             | Op::Wait { .. }

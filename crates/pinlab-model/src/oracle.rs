@@ -32,10 +32,13 @@ pub enum Oracle {
     /// A T10-PI disk rejected a write: a sector changed between the guard
     /// tag's computation (bio built) and the device reading it.
     IntegrityError,
+    /// md RAID1's `check` found mirrors that differ (`process_checks`,
+    /// `resync_mismatches`): a page changed between the mirrors' reads.
+    MirrorMismatch,
 }
 
 impl Oracle {
-    pub const ALL: [Oracle; 10] = [
+    pub const ALL: [Oracle; 11] = [
         Oracle::ChecksumError,
         Oracle::LostWrite,
         Oracle::Torn,
@@ -46,6 +49,7 @@ impl Oracle {
         Oracle::PinFalsePositive,
         Oracle::PinFalseNegative,
         Oracle::IntegrityError,
+        Oracle::MirrorMismatch,
     ];
 
     pub fn name(self) -> &'static str {
@@ -60,6 +64,7 @@ impl Oracle {
             Oracle::PinFalsePositive => "pin_false_positive",
             Oracle::PinFalseNegative => "pin_false_negative",
             Oracle::IntegrityError => "integrity_error",
+            Oracle::MirrorMismatch => "mirror_mismatch",
         }
     }
 

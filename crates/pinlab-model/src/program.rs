@@ -26,6 +26,9 @@ pub struct DiskDecl {
     /// written (integrity, or `BLK_FEAT_STABLE_WRITES`). A file system on
     /// it gets `SB_I_STABLE_WRITES`.
     pub stable_writes: bool,
+    /// `mirrors=2`: an md RAID1 array of two such devices; each mirror
+    /// reads a write's data by its own DMA (`block::disk`).
+    pub mirrors: u8,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -257,6 +260,9 @@ pub enum Op {
     DioRead { file: FileId, page: u8, map: NameId, mpage: u8 },
     /// `fail_io D`: the next write to disk D fails (an injected I/O error).
     FailIo { disk: DiskId },
+    /// `scrub [D]` (in `finally`): read back every block of D (or of every
+    /// disk), verifying csumfs checksums and comparing md RAID1 mirrors.
+    Scrub { disk: Option<DiskId> },
     /// `writeback F`: one WB_SYNC_NONE flusher pass over the file.
     Writeback { file: FileId },
     /// `sync`: write back every file, wait, flush; records what it promised.

@@ -150,6 +150,10 @@ fn compare_reproduces_the_expected_matrix_of_the_builtin_suite() {
         out.lines().find(|l| l.starts_with("**Still open in `linux-7.0`**")).expect("still-open paragraph");
     assert!(open.contains("`open/short-term-pin-writeback-pi` (closed by "), "{open}");
     assert!(open.contains("kara-2023") && !open.contains("`open/dio-write-buffer-changes`"), "{open}");
+    // md RAID1: no design closes a changing direct-write buffer over
+    // ordinary disks; over stable-writes disks 7.0's bounce does.
+    assert!(open.contains("`open/dio-write-buffer-changes-raid1` (closed by none"), "{open}");
+    assert!(!open.contains("raid1-stable"), "{open}");
     let row = out.lines().find(|l| l.contains("seed/rdma-writeback")).expect("seed row");
     let last = row.trim_end_matches('|').trim_end();
     assert!(

@@ -118,7 +118,7 @@ impl FsState {
 }
 
 impl World {
-    fn fs_of(&self, file: FileId) -> FsId {
+    pub(crate) fn fs_of(&self, file: FileId) -> FsId {
         self.files[file.idx()].fs
     }
 
@@ -279,14 +279,7 @@ impl World {
         if dead_blocks == 0 {
             return;
         }
-        let dead = |s: u16| dead_blocks & (1 << (s / SPP)) != 0;
-        let sectors =
-            || (first..blocks).filter(|b| dead_blocks & (1 << b) != 0).flat_map(|b| b * SPP..(b + 1) * SPP);
-        let d = &mut self.disks[disk.idx()];
-        d.cache.retain(|&(s, _)| !dead(s));
-        if sectors().any(|s| d.read_media(s) != DiskSector::Zero) {
-            d.update_media(|m| sectors().for_each(|s| m[usize::from(s)] = DiskSector::Zero));
-        }
+        self.disks[disk.idx()].forget(|s: u16| dead_blocks & (1 << (s / SPP)) != 0);
     }
 
     /// `recover`: mount after a crash (rebuild the block bitmap from the

@@ -265,22 +265,27 @@ impl World {
                     pg.pfn = b; // the device reads or writes the bounce page
                 }
                 let disk = self.fss[self.files[file.idx()].fs.idx()].disk;
+                // A write goes to each md RAID1 mirror by its own DMA
+                // (`raid1_write_request`); a read comes from one.
+                let mirrors = if is_write { self.disks[disk.idx()].mirrors() } else { 1 };
+                let (leg, in_page) = (sector / SECTORS_PER_PAGE as u8, sector % SECTORS_PER_PAGE as u8);
                 if is_write {
                     let b = block.expect("a write has a block");
                     // The data reaches the file now: a new version, not the
                     // version it had in the user buffer.
-                    let byte = self.mem.frames[pg.pfn.idx()].data[usize::from(sector)].byte;
+                    let byte = self.mem.frames[pg.pfn.idx()].data[usize::from(in_page)].byte;
                     // The device checks the guard tag as it reads the sector.
-                    let guard_ok = !cx.prog.disks[disk.idx()].pi || pi_tag(pi, sector) == byte;
+                    let guard_ok = !cx.prog.disks[disk.idx()].pi || pi_tag(pi, in_page) == byte;
                     if !guard_ok {
                         self.fire(Oracle::IntegrityError);
-                        tr.note(|| format!("INTEGRITY ERROR: user page sector {sector} changed after its guard tag was computed"));
+                        tr.note(|| format!("INTEGRITY ERROR: user page sector {in_page} changed after its guard tag was computed"));
                     }
                     let data = SectorData { byte, ver: self.next_ver() };
                     if !guard_ok
                         || self.disks[disk.idx()]
-                            .try_write(
-                                b * SECTORS_PER_PAGE as u16 + u16::from(sector),
+                            .try_write_leg(
+                                leg,
+                                b * SECTORS_PER_PAGE as u16 + u16::from(in_page),
                                 DiskSector::Data(data),
                             )
                             .is_err()
@@ -312,7 +317,7 @@ impl World {
                     let ver = self.next_ver();
                     self.mem.frames[pg.pfn.idx()].data[usize::from(sector)] = SectorData { byte: d, ver };
                 }
-                st.stage = if usize::from(sector) + 1 < SECTORS_PER_PAGE {
+                st.stage = if usize::from(sector) + 1 < SECTORS_PER_PAGE * usize::from(mirrors) {
                     DioStage::Io { block, crc, sector: sector + 1, fresh, pi }
                 } else if is_write && fresh {
                     DioStage::Commit { block: block.expect("write"), crc }
@@ -320,7 +325,11 @@ impl World {
                     DioStage::Release
                 };
                 if is_write {
-                    "dio bio: device reads one sector of the user page"
+                    match (mirrors, leg) {
+                        (1, _) => "dio bio: device reads one sector of the user page",
+                        (_, 0) => "dio bio, raid1_write_request: mirror 0 reads one sector of the user page",
+                        _ => "dio bio, raid1_write_request: mirror 1 reads one sector of the user page",
+                    }
                 } else {
                     "dio bio: device writes one sector into the user page"
                 }
@@ -333,10 +342,9 @@ impl World {
                 let disk = self.fss[self.files[file.idx()].fs.idx()].disk;
                 for s in 0..SECTORS_PER_PAGE as u16 {
                     let sector = block * SECTORS_PER_PAGE as u16 + s;
-                    if let DiskSector::Data(d) = self.disks[disk.idx()].read(sector) {
+                    if let DiskSector::Data(_) = self.disks[disk.idx()].read(sector) {
                         let ver = self.next_ver();
-                        self.disks[disk.idx()]
-                            .write(sector, DiskSector::Data(SectorData { byte: d.byte, ver }));
+                        self.disks[disk.idx()].restamp(sector, ver);
                     }
                 }
                 self.csumfs_flush(self.files[file.idx()].fs);

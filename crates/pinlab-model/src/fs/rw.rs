@@ -183,4 +183,55 @@ impl World {
         self.finish(t);
         "fault injection: the next write to the disk fails"
     }
+
+    /// `scrub [D]`: read back every block of disk D, or of every disk. A
+    /// csumfs on it verifies each file page's checksum (`btrfs scrub`;
+    /// `checksum_error`), and an md RAID1 array compares its mirrors (`echo
+    /// check > /sys/block/mdN/md/sync_action`: `process_checks` adds
+    /// differing sectors to `mismatch_cnt`, the `mirror_mismatch` oracle).
+    /// Nothing is repaired.
+    pub(crate) fn op_scrub<T: Tracer>(
+        &mut self,
+        t: ThreadId,
+        disk: Option<DiskId>,
+        tr: &mut T,
+    ) -> &'static str {
+        let disks: Vec<DiskId> = match disk {
+            Some(d) => vec![d],
+            None => (0..self.disks.len() as u8).map(DiskId).collect(),
+        };
+        let (mut csums, mut mirrors) = (false, false);
+        for d in disks {
+            for file in 0..self.files.len() as u8 {
+                let file = FileId(file);
+                let fs = self.fs_of(file);
+                if self.fss[fs.idx()].disk != d || self.fss[fs.idx()].ty != crate::program::FsType::Csumfs {
+                    continue;
+                }
+                csums = true;
+                for index in 0..self.files[file.idx()].pages {
+                    self.csumfs_verify(file, index, false, tr);
+                }
+            }
+            if self.disks[d.idx()].mirrors() > 1 {
+                mirrors = true;
+                let bad = self.disks[d.idx()].scrub();
+                if !bad.is_empty() {
+                    self.fire(crate::oracle::Oracle::MirrorMismatch);
+                    tr.note(|| {
+                        format!("MIRROR MISMATCH: disk {} sector(s) {bad:?} differ between the mirrors", d.0)
+                    });
+                }
+            }
+        }
+        self.finish(t);
+        match (csums, mirrors) {
+            (true, true) => {
+                "scrub: verify the crc32c of every block; md check: process_checks compares the mirrors"
+            }
+            (false, true) => "md check: process_checks compares the mirrors (mismatch_cnt)",
+            (true, false) => "scrub: read every block back, verify crc32c",
+            (false, false) => "scrub: no checksums to verify, no mirrors to compare",
+        }
+    }
 }

@@ -76,6 +76,8 @@ pub enum WbStage {
         src: Pfn,
         block: u16,
         crc: u32,
+        /// Through every sector of the first mirror, then (md RAID1) of
+        /// the second.
         sector: u8,
         /// T10-PI guard tags of the bio (`data::pi_tags`), 0 without PI.
         pi: u64,
@@ -492,18 +494,24 @@ impl World {
                 if crc == SNAPSHOT_AT_FIRST_SECTOR && sector == 0 {
                     crc = page_crc(&self.mem.frames[src.idx()].data);
                 }
-                let data = self.mem.frames[src.idx()].data[usize::from(sector)];
+                // On md RAID1 each mirror reads the folio by its own DMA:
+                // `sector` counts through the first mirror's pass, then the
+                // second's.
                 let disk = self.fss[self.files[wb.file.idx()].fs.idx()].disk;
-                let s = block * SECTORS_PER_PAGE as u16 + u16::from(sector);
+                let mirrors = self.disks[disk.idx()].mirrors();
+                let (leg, in_page) = (sector / SECTORS_PER_PAGE as u8, sector % SECTORS_PER_PAGE as u8);
+                let data = self.mem.frames[src.idx()].data[usize::from(in_page)];
+                let s = block * SECTORS_PER_PAGE as u16 + u16::from(in_page);
                 // The device checks the guard tag as it reads the sector.
-                let guard_ok = !cx.prog.disks[disk.idx()].pi || pi_tag(pi, sector) == data.byte;
+                let guard_ok = !cx.prog.disks[disk.idx()].pi || pi_tag(pi, in_page) == data.byte;
                 if !guard_ok {
                     self.fire(crate::oracle::Oracle::IntegrityError);
                     tr.note(|| {
-                        format!("INTEGRITY ERROR: sector {s} changed after its guard tag was computed ({:#04x} → {:#04x})", pi_tag(pi, sector), data.byte)
+                        format!("INTEGRITY ERROR: sector {s} changed after its guard tag was computed ({:#04x} → {:#04x})", pi_tag(pi, in_page), data.byte)
                     });
                 }
-                if !guard_ok || self.disks[disk.idx()].try_write(s, DiskSector::Data(data)).is_err() {
+                if !guard_ok || self.disks[disk.idx()].try_write_leg(leg, s, DiskSector::Data(data)).is_err()
+                {
                     // end_page_writeback with an error → mapping_set_error:
                     // fsync will report it once per fd; the page stays clean,
                     // so its data is gone unless someone writes it again.
@@ -522,12 +530,13 @@ impl World {
                     });
                 }
                 tr.note(|| {
-                    format!("sector {s} (block {block}.{sector}) = {:#04x} (v{})", data.byte, data.ver)
+                    let on = if mirrors > 1 { format!(" on mirror {leg}") } else { String::new() };
+                    format!("sector {s} (block {block}.{in_page}){on} = {:#04x} (v{})", data.byte, data.ver)
                 });
                 let rewrites = self.fss[self.files[wb.file.idx()].fs.idx()].ty.in_place();
                 let in_place =
                     rewrites && self.csumfs_ptr(wb.file, wb.page, false).map(|p| p.0) == Some(block);
-                wb.stage = if usize::from(sector) + 1 == SECTORS_PER_PAGE {
+                wb.stage = if usize::from(sector) + 1 == SECTORS_PER_PAGE * usize::from(mirrors) {
                     if in_place {
                         self.check_torn(wb.file, wb.page, crc, tr);
                         WbStage::End { src }
@@ -537,7 +546,14 @@ impl World {
                 } else {
                     WbStage::Copy { src, block, crc, sector: sector + 1, pi }
                 };
-                Some(("submit_bio: device reads one sector of the folio", false))
+                Some((
+                    match (mirrors, leg) {
+                        (1, _) => "submit_bio: device reads one sector of the folio",
+                        (_, 0) => "raid1_write_request: mirror 0 reads one sector of the folio",
+                        _ => "raid1_write_request: mirror 1 reads one sector of the folio",
+                    },
+                    false,
+                ))
             }
             WbStage::Flush { src, block, crc } => {
                 self.csumfs_flush(self.files[wb.file.idx()].fs);
