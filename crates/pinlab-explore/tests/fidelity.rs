@@ -431,3 +431,57 @@ fn raid1_mirrors_read_the_page_apart_and_7_0_bounces_only_for_stable_devices() {
     assert!(first_m0 < store && store < last_m1, "the buffer changes between the mirrors' reads: {labels:?}");
     assert!(labels.last().unwrap().starts_with("md check"), "{labels:?}");
 }
+
+/// A truncate breaks a layout lease before it changes anything: the
+/// cooperative holder deregisters and its NIC's next write fails with
+/// EACCES; the stubborn holder keeps the page in the file and the truncate
+/// fails with ETXTBSY. Without leases the NIC writes an orphaned page and
+/// nothing fails.
+#[test]
+fn truncate_breaks_a_layout_lease_or_fails_with_etxtbsy() {
+    let read = |name: &str| {
+        std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../litmus/open/{name}.litmus")),
+        )
+        .unwrap()
+    };
+    let coop = read("lease-truncate-cooperative") + "always app.err == EACCES\n";
+    let stubborn = read("lease-truncate-stubborn") + "always app.err == ETXTBSY and f[0] == 0x22\n";
+    assert_eq!(verdict(&coop, "lease", &[]), Verdict::Pass);
+    assert_eq!(verdict(&stubborn, "lease", &[]), Verdict::Pass);
+    assert_eq!(verdict(&coop, "lease", &["layout_lease=false"]), Verdict::Fail);
+    assert_eq!(verdict(&read("lease-truncate-cooperative"), "linux-6.1", &[]), Verdict::Fail);
+}
+
+/// The lease is taken before the registration pins anything, so a
+/// writeback that meets a page pinned by a registration still inside
+/// `ib_reg_mr` must wait for the holder (its break handler runs when the
+/// syscall returns). Breaking nothing there let the NIC write the page
+/// under writeback: a checksum error the lease design exists to prevent.
+#[test]
+fn writeback_waits_for_a_lease_holder_still_registering() {
+    let text = "litmus lease-break-during-registration
+setup {
+  disk d0 sectors=64
+  fs fs0 on d0 type=csumfs
+  file f on fs0 pages=2 fill=0xAA
+  process p
+  nic n lease=cooperative
+}
+thread app on p {
+  m = mmap f pages=0..2 shared write
+  store m[0] = 0x11
+  mr = n.reg_mr m pages=0..2 write
+  n.dereg mr
+}
+thread nic {
+  n.write mr[0] = 0x22
+}
+thread flusher {
+  writeback f
+}
+forbid checksum_error
+";
+    assert_eq!(verdict(text, "lease", &[]), Verdict::Pass);
+    assert_eq!(verdict(text, "linux-6.1", &[]), Verdict::Fail);
+}

@@ -409,6 +409,41 @@ thread flusher {
 /// invalidation of its cached page) and an O_DIRECT read into it; a
 /// buffered write and a read past EOF; lookups racing with it all, and the
 /// flusher. (No reclaim: truncation under reclaim is `TRUNCATE_RECLAIM`.)
+/// Two NICs' MRs on one file page, one holder cooperative and one
+/// stubborn, while another thread truncates and punches and the flusher
+/// writes back: lease breaks release pins from other threads' steps.
+const LEASES: &str = "\
+litmus lease-breaks-under-truncate-and-writeback
+setup {
+  disk d0 sectors=64
+  fs fs0 on d0 type=csumfs
+  file f on fs0 pages=2 fill=0xAA
+  process p
+  nic a lease=cooperative
+  nic b lease=stubborn
+}
+thread app on p {
+  m = mmap f pages=0..2 shared write
+  ma = a.reg_mr m pages=0..2 write
+  mb = b.reg_mr m pages=1..2 write
+  store m[0] = 0x11
+  store m[1] = 0x12
+  b.dereg mb
+  a.dereg ma
+}
+thread nics {
+  a.write ma[0] = 0x21
+  b.write mb[0] = 0x22
+}
+thread k {
+  punch f[1]
+  truncate f pages=1
+}
+thread flusher {
+  writeback f
+}
+";
+
 const STORAGE: &str = "\
 litmus truncate-dio-vs-reclaim-and-lookup
 setup {
@@ -631,6 +666,7 @@ static MIGRATE_PROG: LazyLock<Program> = LazyLock::new(|| compile("migrate.litmu
 static LOOKUP_PROG: LazyLock<Program> = LazyLock::new(|| compile("lookup.litmus", LOOKUP));
 static THP_MOVABLE_PROG: LazyLock<Program> = LazyLock::new(|| compile("thp-movable.litmus", THP_MOVABLE));
 static STORAGE_PROG: LazyLock<Program> = LazyLock::new(|| compile("storage.litmus", STORAGE));
+static LEASES_PROG: LazyLock<Program> = LazyLock::new(|| compile("leases.litmus", LEASES));
 static TWO_MIGRATIONS_PROG: LazyLock<Program> =
     LazyLock::new(|| compile("two-migrations.litmus", TWO_MIGRATIONS));
 static FORK_DURING_MIGRATION_PROG: LazyLock<Program> =
@@ -1307,6 +1343,13 @@ proptest! {
     #[test]
     fn truncate_punch_and_direct_io_keep_counts_exact(choices in schedules(150)) {
         check_all_designs(&STORAGE_PROG, &choices, NO_DMA_AFTER_FREE)?;
+    }
+
+    /// Layout-lease breaks by truncate, punch and writeback release pins
+    /// from other threads' steps; counts stay exact under every design.
+    #[test]
+    fn lease_breaks_keep_counts_exact(choices in schedules(150)) {
+        check_all_designs(&LEASES_PROG, &choices, Promises::default())?;
     }
 
     /// Transient references confuse only the heuristic's pin test; with no

@@ -536,7 +536,7 @@ fn unknown_oracle_suggests_the_nearest() {
 fn unknown_errno() {
     assert_eq!(
         errs(&with_setup("thread a on p {\n  fsync f\n}\nexists a.err == EFAULTY\n")),
-        "t.litmus:12:17: error: unknown errno `EFAULTY` (help: known: EFAULT, EIO, ENOMEM, ENOSPC, EACCES, EINVAL, EBUSY, EAGAIN)\n"
+        "t.litmus:12:17: error: unknown errno `EFAULTY` (help: known: EFAULT, EIO, ENOMEM, ENOSPC, EACCES, EINVAL, EBUSY, EAGAIN, ETXTBSY)\n"
     );
 }
 

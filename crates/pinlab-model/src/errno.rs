@@ -20,10 +20,13 @@ pub enum Errno {
     EBUSY,
     /// Try again: migration found extra references (a pin, a transient ref).
     EAGAIN,
+    /// Text file busy: a layout lease holder would not let go, so the
+    /// layout change (truncate, hole punch) is refused (the `lease` design).
+    ETXTBSY,
 }
 
 impl Errno {
-    pub const ALL: [Errno; 8] = [
+    pub const ALL: [Errno; 9] = [
         Errno::EFAULT,
         Errno::EIO,
         Errno::ENOMEM,
@@ -32,6 +35,7 @@ impl Errno {
         Errno::EINVAL,
         Errno::EBUSY,
         Errno::EAGAIN,
+        Errno::ETXTBSY,
     ];
 
     pub fn name(self) -> &'static str {
@@ -44,6 +48,7 @@ impl Errno {
             Errno::EINVAL => "EINVAL",
             Errno::EBUSY => "EBUSY",
             Errno::EAGAIN => "EAGAIN",
+            Errno::ETXTBSY => "ETXTBSY",
         }
     }
 
@@ -58,6 +63,7 @@ impl Errno {
             Errno::EINVAL => 22,
             Errno::EBUSY => 16,
             Errno::EAGAIN => 11,
+            Errno::ETXTBSY => 26,
         }
     }
 

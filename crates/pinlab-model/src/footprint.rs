@@ -244,8 +244,14 @@ impl Aliases {
             Op::UringFixed { file: f, buf, .. } => {
                 return (Footprint::write(file(f) | name(buf) | ALLOC), Some(buf))
             }
-            // A layout-lease break releases a NIC's pins from writeback.
-            Op::Writeback { .. } | Op::Fsync { .. } | Op::DioWrite { .. } | Op::DioRead { .. }
+            // A layout-lease break releases a NIC's pins from writeback,
+            // truncate and hole punch.
+            Op::Writeback { .. }
+            | Op::Fsync { .. }
+            | Op::DioWrite { .. }
+            | Op::DioRead { .. }
+            | Op::Truncate { .. }
+            | Op::Punch { .. }
                 if design.layout_lease && prog.devs.iter().any(|d| d.kind == DevKind::Nic) =>
             {
                 Footprint::ALL

@@ -220,10 +220,11 @@ impl World {
             // (and, for a folio under writeback with WB_SYNC_NONE, the
             // unlock) writes the one found.
             // A layout-lease break (after folio_mkclean) touches pin sets,
-            // counts and whatever the released pages free.
+            // counts and whatever the released pages free, and reads the
+            // registrations in flight (their threads' op state).
             WbStage::Clean
                 if cx.design.layout_lease
-                    && self.names.iter().any(|b| matches!(b, crate::world::Binding::Mr { .. })) =>
+                    && cx.prog.devs.iter().any(|d| d.kind == crate::program::DevKind::Nic) =>
             {
                 StepFootprint::ALL
             }

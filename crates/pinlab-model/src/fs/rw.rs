@@ -4,6 +4,7 @@
 use crate::block::disk::DiskSector;
 use crate::data::{page_fill, uniform_byte};
 use crate::errno::Errno;
+use crate::fs::writeback::Lease;
 use crate::ids::*;
 use crate::mm::fault::MIXED;
 use crate::mm::frame::{FolioFlags, Owner};
@@ -120,6 +121,40 @@ impl World {
         shrink: bool,
         tr: &mut T,
     ) -> Option<&'static str> {
+        // `break_layout` (xfs_break_layouts, before i_size changes): under
+        // a layout lease, a long-term NIC pin on a page about to go is the
+        // lease holder's to give up. A cooperative holder deregisters (in
+        // this step: the same deviation as writeback's lease break); a
+        // stubborn one keeps its lease and the layout change fails with
+        // ETXTBSY (the "exclusive" lease of the 2019 RFC discussion).
+        if cx.design.layout_lease && !matches!(self.threads[t.idx()].op, OpState::Truncate { .. }) {
+            let mut sets = Vec::new();
+            for i in first..end {
+                let Some(pfn) = self.cached(file, i) else { continue };
+                match self.lease_holders(cx, pfn) {
+                    Lease::None => {}
+                    Lease::Stubborn => {
+                        tr.note(|| {
+                            format!("f{}[{i}] (pfn {}): the lease holder does not let go", file.0, pfn.0)
+                        });
+                        self.fail(t, Errno::ETXTBSY, None);
+                        return Some("break_layout: lease not broken (ETXTBSY)");
+                    }
+                    // break_layout(wait): the holder answers once its
+                    // registration returns.
+                    Lease::Registering => return None,
+                    Lease::Cooperative(s) => sets.extend(s),
+                }
+            }
+            if !sets.is_empty() {
+                sets.sort_unstable_by_key(|s| s.0);
+                sets.dedup();
+                for set in sets {
+                    self.lease_revoke(cx, set);
+                }
+                return Some("break_layout: the lease holder deregistered its MR");
+            }
+        }
         let from = match self.threads[t.idx()].op {
             OpState::Truncate { next } => next,
             _ if shrink => {

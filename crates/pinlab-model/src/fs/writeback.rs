@@ -29,9 +29,13 @@ use crate::trace::Tracer;
 use crate::world::{Cx, OpState, World};
 
 /// Who holds a folio under a layout lease.
-enum Lease {
+pub(crate) enum Lease {
     None,
     Stubborn,
+    /// A holder still inside `ib_reg_mr` has pinned it: the lease was
+    /// taken before the registration began, and the holder's break handler
+    /// can run only once the syscall returns. The breaker waits.
+    Registering,
     Cooperative(Vec<PinSetId>),
 }
 
@@ -156,7 +160,7 @@ impl World {
 
     /// The NIC MRs that hold `pfn` with a long-term pin, by how their
     /// holders answer a lease break: any stubborn one makes the breaker wait.
-    fn lease_holders(&self, cx: &Cx, pfn: Pfn) -> Lease {
+    pub(crate) fn lease_holders(&self, cx: &Cx, pfn: Pfn) -> Lease {
         let head = self.mem.head(pfn);
         let mut sets = Vec::new();
         for b in &self.names {
@@ -170,6 +174,17 @@ impl World {
             }
             sets.push(set);
         }
+        for (i, th) in self.threads.iter().enumerate() {
+            let OpState::Gup { set } = th.op else { continue };
+            let ops = &cx.prog.thread(ThreadId(i as u8)).ops;
+            if !matches!(ops.get(usize::from(th.pc)), Some(crate::program::Op::RegMr { .. })) {
+                continue;
+            }
+            let s = &self.pinsets[set.idx()];
+            if s.longterm && s.pages.iter().any(|p| p.held && self.mem.head(p.pfn) == head) {
+                return Lease::Registering;
+            }
+        }
         if sets.is_empty() {
             Lease::None
         } else {
@@ -181,7 +196,7 @@ impl World {
     /// invalidates the MR, and every page is released, dirtied first if the
     /// MR was writable. Deviation: the holder answers at once, in the
     /// breaker's step; a real one runs its handler within lease-break-time.
-    fn lease_revoke(&mut self, cx: &Cx, set: PinSetId) {
+    pub(crate) fn lease_revoke(&mut self, cx: &Cx, set: PinSetId) {
         let s = &mut self.pinsets[set.idx()];
         s.live = false;
         s.revoked = true;
@@ -351,7 +366,7 @@ impl World {
                                 format!("pfn {}: layout lease broken, the holder deregistered its MR", pfn.0)
                             });
                         }
-                        Lease::Stubborn => {
+                        Lease::Stubborn | Lease::Registering => {
                             // Do not wait holding the folio lock (the
                             // holder's dereg needs it): keep PG_dirty,
                             // unlock, and wait for the holder to let go.
@@ -392,8 +407,13 @@ impl World {
                 Some(("folio_clear_dirty_for_io → folio_mkclean", false))
             }
             WbStage::WaitLease => {
-                let pfn = self.wb_pfn(wb);
-                if matches!(self.lease_holders(cx, pfn), Lease::Stubborn) {
+                // The folio waited unlocked and not under writeback, so a
+                // truncate may have taken it out of the file meanwhile
+                // (once the holder let go): nothing left to write here.
+                let Some(pfn) = self.cached(wb.file, wb.page) else {
+                    return Some(("break_layout: the folio left the page cache; go on", self.wb_advance(wb)));
+                };
+                if matches!(self.lease_holders(cx, pfn), Lease::Stubborn | Lease::Registering) {
                     return None;
                 }
                 wb.stage = WbStage::Lock;
