@@ -262,16 +262,20 @@ impl Disk {
         }
     }
 
-    /// Forget what the sectors `dead` holds (blocks nothing points to, on
-    /// every mirror, cached or durable): they read as zero from now on.
-    pub fn forget(&mut self, dead: impl Fn(u16) -> bool) {
+    /// Forget what the blocks in the mask `blocks` hold (blocks of
+    /// `per_block` sectors that nothing points to), on every mirror, cached
+    /// or durable: they read as zero from now on.
+    pub fn forget_blocks(&mut self, blocks: u64, per_block: u16) {
+        let dead = |s: u16| s / per_block < 64 && blocks & (1 << (s / per_block)) != 0;
+        let sectors = || {
+            (0..64u16)
+                .filter(move |b| blocks & (1 << b) != 0)
+                .flat_map(move |b| b * per_block..(b + 1) * per_block)
+        };
         for leg in self.legs_mut() {
             leg.cache.retain(|&(s, _)| !dead(s));
-            let n = leg.media.len() as u16;
-            if (0..n).any(|s| dead(s) && leg.media[usize::from(s)] != DiskSector::Zero) {
-                leg.update_media(|m| {
-                    (0..n).filter(|&s| dead(s)).for_each(|s| m[usize::from(s)] = DiskSector::Zero)
-                });
+            if sectors().any(|s| leg.media[usize::from(s)] != DiskSector::Zero) {
+                leg.update_media(|m| sectors().for_each(|s| m[usize::from(s)] = DiskSector::Zero));
             }
         }
     }

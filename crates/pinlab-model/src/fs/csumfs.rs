@@ -279,7 +279,7 @@ impl World {
         if dead_blocks == 0 {
             return;
         }
-        self.disks[disk.idx()].forget(|s: u16| dead_blocks & (1 << (s / SPP)) != 0);
+        self.disks[disk.idx()].forget_blocks(dead_blocks, SPP);
     }
 
     /// `recover`: mount after a crash (rebuild the block bitmap from the

@@ -9,6 +9,7 @@ use crate::data::PageData;
 use crate::ids::{FileId, Pfn};
 use crate::limits::FRAMES_MAX;
 use serde::Serialize;
+use std::hash::{Hash, Hasher};
 
 /// Folio flags (`PG_*`), packed in one byte.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -139,13 +140,47 @@ impl Folio {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Frame {
     /// Bumped every time the frame is freed.
     pub gen: u16,
     pub data: PageData,
     /// `None` while the frame is free.
     pub folio: Option<Folio>,
+}
+
+/// Frames are most of what a state fingerprint hashes. `derive(Hash)`
+/// would make some 30 small writes per frame; this packs the frame into one
+/// fixed-layout buffer (an injective encoding: every field at its own
+/// offset) and writes it at once.
+impl Hash for Frame {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        const SECTORS: usize = crate::limits::SECTORS_PER_PAGE;
+        let mut b = [0u8; 2 + 3 * SECTORS + 16];
+        b[0..2].copy_from_slice(&self.gen.to_le_bytes());
+        for (i, s) in self.data.iter().enumerate() {
+            b[2 + 3 * i] = s.byte;
+            b[3 + 3 * i..5 + 3 * i].copy_from_slice(&s.ver.to_le_bytes());
+        }
+        let f = &mut b[2 + 3 * SECTORS..];
+        if let Some(folio) = &self.folio {
+            f[0] = 1;
+            f[1..5].copy_from_slice(&folio.refcount.to_le_bytes());
+            f[5..7].copy_from_slice(&folio.mapcount.to_le_bytes());
+            f[7..9].copy_from_slice(&folio.pincount.to_le_bytes());
+            f[9..11].copy_from_slice(&folio.write_pincount.to_le_bytes());
+            f[11] = folio.flags.0;
+            f[12] = folio.order;
+            (f[13], f[14], f[15]) = match folio.owner {
+                Owner::File { file, index } => (0, file.0, index),
+                Owner::Anon => (1, 0, 0),
+                Owner::Zero => (2, 0, 0),
+                Owner::Bounce => (3, 0, 0),
+                Owner::Tail { head } => (4, head.0, 0),
+            };
+        }
+        h.write(&b);
+    }
 }
 
 /// All physical frames. Frames past the end of the vector are free and have
