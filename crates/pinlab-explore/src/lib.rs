@@ -24,6 +24,7 @@ pub mod schedule;
 pub mod search;
 pub mod sim;
 pub mod story;
+mod table;
 
 pub use decide::Method;
 pub use merge::{merge, MergeError};

@@ -51,7 +51,6 @@ use pinlab_model::program::CondKind;
 use pinlab_model::trace::NoTrace;
 use pinlab_model::{Cx, Step, World};
 use rayon::prelude::*;
-use rustc_hash::FxHashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -593,14 +592,14 @@ fn persistent_singleton(cx: &Cx, w: &World, al: &Aliases) -> Option<ThreadId> {
 
 /// The visited set: 64-bit fingerprints (hash compaction), or supertrace bits.
 pub(crate) enum Visited {
-    Exact(FxHashSet<u64>),
+    Exact(crate::table::FingerprintTable),
     Bits { bits: Vec<u64>, mask: u64 },
 }
 
 impl Visited {
     pub(crate) fn new(bitstate_log2: Option<u8>) -> Visited {
         match bitstate_log2 {
-            None => Visited::Exact(FxHashSet::default()),
+            None => Visited::Exact(crate::table::FingerprintTable::new()),
             Some(b) => {
                 // 2^36 bits is 8 GiB: enough for any space this model has.
                 let b = b.clamp(10, 36);
@@ -630,8 +629,7 @@ impl Visited {
 
     pub(crate) fn bytes(&self) -> u64 {
         match self {
-            // hashbrown: one control byte per bucket beside the entry.
-            Visited::Exact(s) => (s.capacity() as u64 * 8 / 7) * (8 + 1),
+            Visited::Exact(t) => t.bytes(),
             Visited::Bits { bits, .. } => bits.len() as u64 * 8,
         }
     }
