@@ -10,11 +10,20 @@
 use pinlab_model::World;
 use std::hash::{Hash, Hasher};
 
-/// Collects the bytes `Hash` writes.
+/// Collects the bytes `Hash` writes. A worker's hashing scratch: the byte
+/// buffer, and the crash points it has already worked out.
 #[derive(Default)]
 pub struct Fingerprinter {
     buf: Vec<u8>,
+    crashes: rustc_hash::FxHashMap<u128, crate::search::Crash>,
 }
+
+/// Marks a crash-point key, so it never equals a state's fingerprint.
+const CRASH_KEY: u8 = 0xC7;
+
+/// Crash points remembered per worker before the memo starts over (about
+/// 3 MiB): distinct durable states are few, so it rarely fills.
+const CRASHES_MAX: usize = 1 << 15;
 
 impl Hasher for Fingerprinter {
     fn write(&mut self, bytes: &[u8]) {
@@ -55,6 +64,44 @@ impl Fingerprinter {
         self.buf.clear();
         w.hash(self);
         xxhash_rust::xxh3::xxh3_128(&self.buf)
+    }
+
+    /// A power loss at `w` (then mount and scrub), and what it shows.
+    ///
+    /// The crashed state's identity is `World::hash_after_power_loss`, of
+    /// which the outcome is a function: crash points that agree on it are
+    /// one state, worked out once per worker. Builds with debug assertions
+    /// (the tests) work every one out again and check the memo.
+    pub(crate) fn crash(&mut self, cx: &pinlab_model::Cx, mut w: Box<World>) -> crate::search::Crash {
+        self.buf.clear();
+        self.buf.push(CRASH_KEY);
+        w.hash_after_power_loss(self);
+        let key = xxhash_rust::xxh3::xxh3_128(&self.buf);
+        if let Some(c) = self.crashes.get(&key) {
+            if !cfg!(debug_assertions) {
+                return c.clone();
+            }
+        }
+        let before = w.fired();
+        w.crash_and_recover(&mut pinlab_model::trace::NoTrace);
+        let c = crate::search::Crash {
+            fp: key,
+            new_fired: w.fired().new_since(before).collect(),
+            forbid_sat: cx
+                .prog
+                .conds
+                .iter()
+                .map(|cd| cd.kind == pinlab_model::program::CondKind::Forbid && cd.cond.eval(&w))
+                .collect(),
+        };
+        if let Some(known) = self.crashes.get(&key) {
+            assert_eq!(known, &c, "a crash point's outcome depends on more than hash_after_power_loss");
+        }
+        if self.crashes.len() >= CRASHES_MAX {
+            self.crashes.clear();
+        }
+        self.crashes.insert(key, c.clone());
+        c
     }
 }
 

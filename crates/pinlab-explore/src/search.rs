@@ -438,6 +438,7 @@ pub(crate) enum Outcome {
 }
 
 /// The power-loss successor of `--crash-points`.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Crash {
     pub fp: u128,
     pub new_fired: Vec<Oracle>,
@@ -536,18 +537,9 @@ pub(crate) fn expand(
     }
     if !succs.is_empty() || sleeping {
         let crash = if crash_points {
-            let mut c = own.expect("kept when crash points are on");
-            c.crash_and_recover(&mut NoTrace);
-            Some(Crash {
-                fp: fp.fingerprint(&c),
-                new_fired: c.fired().new_since(fired_before).collect(),
-                forbid_sat: cx
-                    .prog
-                    .conds
-                    .iter()
-                    .map(|cd| cd.kind == CondKind::Forbid && cd.cond.eval(&c))
-                    .collect(),
-            })
+            let c = own.expect("kept when crash points are on");
+            debug_assert_eq!(c.fired(), fired_before, "a blocked step fired nothing");
+            Some(fp.crash(cx, c))
         } else {
             None
         };

@@ -555,6 +555,33 @@ impl World {
     /// A crash at this very moment, then mount and scrub: what a power loss
     /// here would leave. Used by the explorer's crash points; the world it
     /// leaves is final.
+    /// Hash what a power loss now would leave that anything can still
+    /// observe: the fired oracles, every thread's registers and error (a
+    /// crash changes neither, and conditions read them), each file's
+    /// metadata, each disk's durable media, and what fsync and sync
+    /// promised. `crash_and_recover` is a function of exactly this: memory,
+    /// page tables, page caches, pins, write caches and the file systems'
+    /// in-memory state are gone or rebuilt from the media, and every
+    /// thread's operation in flight stops. The explorer keys crash points
+    /// by it, so two states that differ only in what a crash erases share
+    /// one crashed state.
+    pub fn hash_after_power_loss<H: std::hash::Hasher>(&self, h: &mut H) {
+        use std::hash::Hash;
+        self.fired.hash(h);
+        for t in &self.threads {
+            t.regs.hash(h);
+            t.err.hash(h);
+        }
+        for f in &self.files {
+            (f.fs, f.pages, f.size, f.errseq, f.ptr_first).hash(h);
+        }
+        for d in &self.disks {
+            d.durable_digest().hash(h);
+        }
+        self.ghost.acked.hash(h);
+        self.ghost.sync_promise.hash(h);
+    }
+
     pub fn crash_and_recover<T: Tracer>(&mut self, tr: &mut T) {
         self.power_loss();
         self.mount_and_scrub(tr);

@@ -167,6 +167,12 @@ impl Disk {
         std::iter::once(&mut self.primary).chain(self.mirror.as_deref_mut())
     }
 
+    /// A digest of the durable contents a crash leaves (the first mirror's
+    /// media: md resyncs the second from it).
+    pub fn durable_digest(&self) -> u64 {
+        self.primary.media_digest
+    }
+
     /// The durable contents (of the first mirror).
     pub fn media(&self) -> &[DiskSector] {
         &self.primary.media
