@@ -18,6 +18,28 @@ fn verdict(text: &str, design: &str, knobs: &[&str]) -> Verdict {
     r.verdict()
 }
 
+/// The text of `litmus/open/NAME.litmus`.
+fn read(name: &str) -> String {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../litmus/open/{name}.litmus"));
+    std::fs::read_to_string(path).unwrap()
+}
+
+/// The kernel-function labels of the witness the search keeps for `oracle`.
+fn witness_labels(text: &str, design: &str, knobs: &[&str], oracle: &str) -> Vec<&'static str> {
+    let prog = load(&Source::new("x.litmus", text)).unwrap();
+    let mut d = profile(design).unwrap().design();
+    for k in knobs {
+        d.set(k).unwrap();
+    }
+    let cx = Cx { prog: &prog, design: &d };
+    let init = World::new(&prog).unwrap();
+    let r = explore(&cx, &init, &Config::default());
+    let (_, w) = r.fired.iter().find(|(o, _)| o.name() == oracle).unwrap_or_else(|| panic!("{oracle} fired"));
+    let (story, _) = pinlab_explore::replay(&cx, &init, w).unwrap();
+    story.steps.iter().map(|s| s.kernel).collect()
+}
+
 /// `ib_umem_get` up to 6.1 pins a read-only MR with FOLL_WRITE|FOLL_FORCE:
 /// on a private read-only file mapping that breaks COW at registration, so
 /// the MR holds a private copy and a later write(2) to the file never
@@ -375,22 +397,10 @@ always app.err == 0
 /// shows the pin between the test and the clean.
 #[test]
 fn kara_2023_is_sound_against_gup_fast_only_because_it_tests_after_mkclean() {
-    let text = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../litmus/open/pin-test-vs-gup-fast.litmus"),
-    )
-    .unwrap();
+    let text = read("pin-test-vs-gup-fast");
     assert_eq!(verdict(&text, "kara-2023", &[]), Verdict::Pass);
     assert_eq!(verdict(&text, "kara-2023", &["pin_test_after_mkclean=false"]), Verdict::Fail);
-    let prog = load(&Source::new("x.litmus", text.as_str())).unwrap();
-    let mut d = profile("kara-2023").unwrap().design();
-    d.set("pin_test_after_mkclean=false").unwrap();
-    let cx = Cx { prog: &prog, design: &d };
-    let init = World::new(&prog).unwrap();
-    let r = explore(&cx, &init, &Config::default());
-    let (_, w) = r.fired.iter().find(|(o, _)| o.name() == "checksum_error").expect("checksum_error fired");
-    let (story, _) = pinlab_explore::replay(&cx, &init, w).unwrap();
-    let labels: Vec<&str> = story.steps.iter().map(|s| s.kernel).collect();
+    let labels = witness_labels(&text, "kara-2023", &["pin_test_after_mkclean=false"], "checksum_error");
     let test = labels.iter().position(|l| l.starts_with("folio_maybe_dma_pinned")).unwrap();
     let pin = labels.iter().position(|l| l.contains("pin_user_pages_fast")).unwrap();
     let clean = labels.iter().position(|l| l.starts_with("folio_clear_dirty_for_io")).unwrap();
@@ -404,25 +414,12 @@ fn kara_2023_is_sound_against_gup_fast_only_because_it_tests_after_mkclean() {
 /// closes it only on devices that ask for stable writes.
 #[test]
 fn raid1_mirrors_read_the_page_apart_and_7_0_bounces_only_for_stable_devices() {
-    let read = |name: &str| {
-        std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../litmus/open/{name}.litmus")),
-        )
-        .unwrap()
-    };
     let plain = read("dio-write-buffer-changes-raid1");
     let stable = read("dio-write-buffer-changes-raid1-stable");
     assert_eq!(verdict(&plain, "linux-7.0", &[]), Verdict::Fail);
     assert_eq!(verdict(&stable, "linux-7.0", &[]), Verdict::Pass);
     assert_eq!(verdict(&stable, "linux-7.0", &["dio_bounce_stable=false"]), Verdict::Fail);
-    let prog = load(&Source::new("x.litmus", plain.as_str())).unwrap();
-    let d = profile("linux-7.0").unwrap().design();
-    let cx = Cx { prog: &prog, design: &d };
-    let init = World::new(&prog).unwrap();
-    let r = explore(&cx, &init, &Config::default());
-    let (_, w) = r.fired.iter().find(|(o, _)| o.name() == "mirror_mismatch").expect("mirror_mismatch fired");
-    let (story, _) = pinlab_explore::replay(&cx, &init, w).unwrap();
-    let labels: Vec<&str> = story.steps.iter().map(|s| s.kernel).collect();
+    let labels = witness_labels(&plain, "linux-7.0", &[], "mirror_mismatch");
     let count = |m: &str| labels.iter().filter(|l| l.contains(m)).count();
     assert_eq!((count("mirror 0 reads"), count("mirror 1 reads")), (8, 8), "{labels:?}");
     let first_m0 = labels.iter().position(|l| l.contains("mirror 0 reads")).unwrap();
@@ -439,12 +436,6 @@ fn raid1_mirrors_read_the_page_apart_and_7_0_bounces_only_for_stable_devices() {
 /// nothing fails.
 #[test]
 fn truncate_breaks_a_layout_lease_or_fails_with_etxtbsy() {
-    let read = |name: &str| {
-        std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../litmus/open/{name}.litmus")),
-        )
-        .unwrap()
-    };
     let coop = read("lease-truncate-cooperative") + "always app.err == EACCES\n";
     let stubborn = read("lease-truncate-stubborn") + "always app.err == ETXTBSY and f[0] == 0x22\n";
     assert_eq!(verdict(&coop, "lease", &[]), Verdict::Pass);
