@@ -364,7 +364,7 @@ fn visit(
                     for o in c.new_fired {
                         note_fired(found, o, &at);
                     }
-                    for (i, v) in c.forbid_sat.into_iter().enumerate() {
+                    for (i, &v) in c.forbid_sat.iter().enumerate() {
                         if v && found.hit[i].is_none() {
                             found.hit[i] = Some(Schedule(at.clone()));
                             found.fresh = true;

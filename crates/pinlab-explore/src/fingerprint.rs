@@ -77,10 +77,9 @@ impl Fingerprinter {
         self.buf.push(CRASH_KEY);
         w.hash_after_power_loss(self);
         let key = xxhash_rust::xxh3::xxh3_128(&self.buf);
-        if let Some(c) = self.crashes.get(&key) {
-            if !cfg!(debug_assertions) {
-                return c.clone();
-            }
+        let known = self.crashes.get(&key).cloned();
+        if let (Some(c), false) = (&known, cfg!(debug_assertions)) {
+            return c.clone();
         }
         let before = w.fired();
         w.crash_and_recover(&mut pinlab_model::trace::NoTrace);
@@ -94,13 +93,15 @@ impl Fingerprinter {
                 .map(|cd| cd.kind == pinlab_model::program::CondKind::Forbid && cd.cond.eval(&w))
                 .collect(),
         };
-        if let Some(known) = self.crashes.get(&key) {
-            assert_eq!(known, &c, "a crash point's outcome depends on more than hash_after_power_loss");
+        match known {
+            Some(k) => assert_eq!(k, c, "a crash point's outcome depends on more than hash_after_power_loss"),
+            None => {
+                if self.crashes.len() >= CRASHES_MAX {
+                    self.crashes.clear();
+                }
+                self.crashes.insert(key, c.clone());
+            }
         }
-        if self.crashes.len() >= CRASHES_MAX {
-            self.crashes.clear();
-        }
-        self.crashes.insert(key, c.clone());
         c
     }
 }

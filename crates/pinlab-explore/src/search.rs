@@ -443,7 +443,8 @@ pub(crate) struct Crash {
     pub fp: u128,
     pub new_fired: Vec<Oracle>,
     /// Per condition: a `forbid` whose condition holds after the crash.
-    pub forbid_sat: Vec<bool>,
+    /// Shared: a remembered crash point is handed out without copying.
+    pub forbid_sat: std::sync::Arc<[bool]>,
 }
 
 /// Expand one state: step every thread that may run. The last candidate
@@ -1008,7 +1009,7 @@ fn bfs(cx: &Cx, init: &World, cfg: &Config, parallel: bool, pre: Vec<bool>) -> (
                                 for o in c.new_fired {
                                     note_fired(&mut found.fired, o, id);
                                 }
-                                for (i, v) in c.forbid_sat.into_iter().enumerate() {
+                                for (i, &v) in c.forbid_sat.iter().enumerate() {
                                     if v {
                                         keep_min(&mut found.hit[i], id);
                                     }

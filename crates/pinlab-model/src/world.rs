@@ -552,9 +552,6 @@ impl World {
         "crash (power loss: disk cache and memory lost)"
     }
 
-    /// A crash at this very moment, then mount and scrub: what a power loss
-    /// here would leave. Used by the explorer's crash points; the world it
-    /// leaves is final.
     /// Hash what a power loss now would leave that anything can still
     /// observe: the fired oracles, every thread's registers and error (a
     /// crash changes neither, and conditions read them), each file's
@@ -582,6 +579,9 @@ impl World {
         self.ghost.sync_promise.hash(h);
     }
 
+    /// A crash at this very moment, then mount and scrub: what a power loss
+    /// here would leave. Used by the explorer's crash points; the world it
+    /// leaves is final.
     pub fn crash_and_recover<T: Tracer>(&mut self, tr: &mut T) {
         self.power_loss();
         self.mount_and_scrub(tr);

@@ -21,7 +21,7 @@
 //! only matters to a design's pin test on the user page meanwhile.
 
 use crate::block::disk::DiskSector;
-use crate::data::{page_crc, pi_tag, pi_tags, SectorData};
+use crate::data::{page_crc, pi_tag, SectorData};
 use crate::errno::Errno;
 use crate::fs::writeback::WbState;
 use crate::ids::*;
@@ -242,11 +242,7 @@ impl World {
                 // btrfs computes data checksums when it builds the bio.
                 let crc = if is_write && csum { page_crc(&self.mem.frames[src.idx()].data) } else { 0 };
                 let disk = self.fss[fs.idx()].disk;
-                let pi = if is_write && cx.prog.disks[disk.idx()].pi {
-                    pi_tags(&self.mem.frames[src.idx()].data)
-                } else {
-                    0
-                };
+                let pi = if is_write { self.bio_pi(cx, disk, src) } else { 0 };
                 st.stage = DioStage::Io { block, crc, sector: 0, fresh, pi };
                 if is_write {
                     "filemap_write_and_wait_range + kiocb_invalidate_pages; csum the user page"

@@ -229,11 +229,10 @@ impl World {
         }
     }
 
-    /// The guard tags of a bio about to read `src` for this pass's file,
-    /// where its disk has T10-PI (`bio_integrity_prep`), else 0.
-    fn bio_pi(&self, cx: &Cx, wb: &WbState, src: Pfn) -> u64 {
-        let fs = &self.fss[self.files[wb.file.idx()].fs.idx()];
-        if !cx.prog.disks[fs.disk.idx()].pi {
+    /// The guard tags of a write bio about to read `src` for `disk`, where
+    /// the disk has T10-PI (`bio_integrity_prep`), else 0.
+    pub(crate) fn bio_pi(&self, cx: &Cx, disk: DiskId, src: Pfn) -> u64 {
+        if !cx.prog.disks[disk.idx()].pi {
             return 0;
         }
         pi_tags(&self.mem.frames[src.idx()].data)
@@ -484,7 +483,7 @@ impl World {
                         block,
                         crc: SNAPSHOT_AT_FIRST_SECTOR,
                         sector: 0,
-                        pi: self.bio_pi(cx, wb, src),
+                        pi: self.bio_pi(cx, self.fss[self.files[wb.file.idx()].fs.idx()].disk, src),
                     }
                 } else {
                     WbStage::Csum { src, block }
@@ -507,7 +506,13 @@ impl World {
             WbStage::Csum { src, block } => {
                 let crc = page_crc(&self.mem.frames[src.idx()].data);
                 tr.note(|| format!("crc32c = {crc:#010x}"));
-                wb.stage = WbStage::Copy { src, block, crc, sector: 0, pi: self.bio_pi(cx, wb, src) };
+                wb.stage = WbStage::Copy {
+                    src,
+                    block,
+                    crc,
+                    sector: 0,
+                    pi: self.bio_pi(cx, self.fss[self.files[wb.file.idx()].fs.idx()].disk, src),
+                };
                 Some(("csumfs_writepages: crc32c of the folio", false))
             }
             WbStage::Copy { src, block, mut crc, sector, pi } => {
