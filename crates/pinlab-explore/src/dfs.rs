@@ -44,7 +44,7 @@
 
 use crate::budget::Budget;
 use crate::decide::{hit, outcome_hits, settled_hit, MAX_STEPS};
-use crate::fingerprint::Fingerprinter;
+use crate::fingerprint::{Fingerprinter, ThreadHashes};
 use crate::minimise::minimise;
 use crate::schedule::{Schedule, CRASH};
 use crate::search::{expand, Config, Found, Outcome, PathStats, StopReason, Succ, Visited, MAX_THREADS};
@@ -93,6 +93,13 @@ impl Seen {
             Seen::Sleep { all: FxHashSet::default(), asleep: FxHashMap::default() }
         } else {
             Seen::Plain(Visited::new(cfg.bitstate_log2))
+        }
+    }
+
+    /// Start loading `fp`'s slot (see `FingerprintTable::prefetch`).
+    fn prefetch(&self, fp: u128) {
+        if let Seen::Plain(v) = self {
+            v.prefetch(fp);
         }
     }
 
@@ -189,11 +196,26 @@ pub(crate) fn explore(
     let mut states = 1u64;
     let mut trail: Vec<ThreadId> = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
-    seen.reach(fp.fingerprint(init), 0);
+    let (init_fp, init_th) = fp.fingerprint_all(init);
+    seen.reach(init_fp, 0);
     on_new_fired(cx, &mut found, init, Fired::default(), &trail);
     let zero = PathStats { waits: [0; MAX_THREADS], bounce_bytes: 0 };
     let root = Box::new(init.clone());
-    if visit(cx, cfg, por, &mut fp, &mut seen, &mut found, &mut states, &mut stack, &trail, root, zero, 0) {
+    if visit(
+        cx,
+        cfg,
+        por,
+        &mut fp,
+        &mut seen,
+        &mut found,
+        &mut states,
+        &mut stack,
+        &trail,
+        root,
+        &init_th,
+        zero,
+        0,
+    ) {
         // The initial state is final: nothing to pop.
     }
     let mut polls = 0u32;
@@ -217,7 +239,7 @@ pub(crate) fn explore(
                 p(states);
             }
         }
-        let Some(Succ { t, w: next, fp: key }) = top.succs.next() else {
+        let Some(Succ { t, w: next, fp: key, th }) = top.succs.next() else {
             stack.pop();
             // Every frame but the root was entered by a move.
             if !stack.is_empty() {
@@ -253,7 +275,7 @@ pub(crate) fn explore(
             // just those, from this path.
             let path = top.path.after(t, &top.blocked, &next);
             let fps = footprints(cx, &next);
-            match expand(cx, next, false, por, &mut fp, !awake) {
+            match expand(cx, next, &th, false, por, &mut fp, !awake) {
                 Outcome::Moved { succs, blocked, fired_before, .. } => {
                     trail.push(t);
                     stack.push(Frame { succs: succs.into_iter(), blocked, fired_before, path, sleep, fps });
@@ -286,6 +308,7 @@ pub(crate) fn explore(
             &mut stack,
             &trail,
             next,
+            &th,
             path,
             sleep,
         ) {
@@ -328,6 +351,7 @@ fn visit(
     stack: &mut Vec<Frame>,
     trail: &[ThreadId],
     w: Box<World>,
+    th: &ThreadHashes,
     path: PathStats,
     sleep: u16,
 ) -> bool {
@@ -336,7 +360,7 @@ fn visit(
     } else {
         [StepFootprint::ALL; MAX_THREADS]
     };
-    match expand(cx, w, cfg.crash_points, por, fp, sleep) {
+    match expand(cx, w, th, cfg.crash_points, por, fp, sleep) {
         Outcome::Final { stuck, sat, failed } => {
             found.finals += 1;
             found.failed_threads |= failed;
@@ -371,6 +395,9 @@ fn visit(
                         }
                     }
                 }
+            }
+            for s in &succs {
+                seen.prefetch(s.fp);
             }
             stack.push(Frame { succs: succs.into_iter(), blocked, fired_before, path, sleep, fps });
             true

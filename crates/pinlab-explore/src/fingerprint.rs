@@ -6,9 +6,27 @@
 //! streaming 128-bit hash pays its per-call overhead on each. So the world is
 //! first serialised through `Hash` into a reused byte buffer, then hashed in
 //! one `xxh3_128` call.
+//!
+//! **Incrementally, per thread.** A step of thread `t` changes no other
+//! thread's state (registers, op state, `pc`, `err`: only `t`'s own step
+//! writes them) except where it says so (`StepStats::other_threads`), and
+//! the threads are a third of a world's bytes. So each thread's state is
+//! hashed on its own (`xxh3_64`), the hashes travel with the world through
+//! the search ([`ThreadHashes`]), and a successor rehashes only the threads
+//! its step changed: the fingerprint is `xxh3_128` over
+//! the rest of the world followed by the threads' hashes. Two distinct
+//! states then also share a fingerprint when two distinct thread states
+//! share a 64-bit hash: at most m²/2⁶⁵ over the m thread states hashed, a
+//! few thousand in any search, far below the visited set's own bound.
+//! Builds with debug assertions (the tests) hash every thread again and
+//! check that the ones carried over did not change.
 
+use pinlab_model::ids::ThreadId;
 use pinlab_model::World;
 use std::hash::{Hash, Hasher};
+
+/// Each thread's sub-hash, indexed by thread (`finally` last).
+pub(crate) type ThreadHashes = [u64; crate::search::MAX_THREADS];
 
 /// Collects the bytes `Hash` writes. A worker's hashing scratch: the byte
 /// buffer, and the crash points it has already worked out.
@@ -61,8 +79,84 @@ impl Hasher for Fingerprinter {
 
 impl Fingerprinter {
     pub fn fingerprint(&mut self, w: &World) -> u128 {
+        self.fingerprint_all(w).0
+    }
+
+    /// The fingerprint of `w`, hashing every thread.
+    pub(crate) fn fingerprint_all(&mut self, w: &World) -> (u128, ThreadHashes) {
+        let mut th = [0; crate::search::MAX_THREADS];
+        for (h, ts) in th.iter_mut().zip(&w.threads) {
+            *h = self.thread_hash(ts);
+        }
+        (self.combine(w, &th), th)
+    }
+
+    /// The fingerprint of `w`, reached by a step of `moved` from a state
+    /// whose threads hashed to `parent`.
+    pub(crate) fn fingerprint_after(
+        &mut self,
+        w: &World,
+        parent: &ThreadHashes,
+        moved: ThreadId,
+    ) -> (u128, ThreadHashes) {
+        let mut th = *parent;
+        th[moved.idx()] = self.thread_hash(&w.threads[moved.idx()]);
+        let mut others = w.stats.other_threads;
+        while others != 0 {
+            let u = others.trailing_zeros() as usize;
+            others &= others - 1;
+            th[u] = self.thread_hash(&w.threads[u]);
+        }
+        if cfg!(debug_assertions) {
+            let (_, all) = self.fingerprint_all(w);
+            assert_eq!(all, th, "a step of thread {} changed another thread's state", moved.0);
+        }
+        (self.combine(w, &th), th)
+    }
+
+    fn thread_hash(&mut self, ts: &pinlab_model::world::ThreadState) -> u64 {
         self.buf.clear();
-        w.hash(self);
+        ts.hash(self);
+        xxhash_rust::xxh3::xxh3_64(&self.buf)
+    }
+
+    /// Everything but the threads, then the threads' hashes. Destructured,
+    /// so a field added to `World` does not compile until it is placed here.
+    fn combine(&mut self, w: &World, th: &ThreadHashes) -> u128 {
+        let World {
+            mem,
+            procs,
+            files,
+            fss,
+            disks,
+            pinsets,
+            odp,
+            mr_count,
+            names,
+            threads,
+            ghost,
+            fired,
+            ver_clock,
+            zero_pfn,
+            stats: _,
+        } = w;
+        self.buf.clear();
+        mem.hash(self);
+        procs.hash(self);
+        files.hash(self);
+        fss.hash(self);
+        disks.hash(self);
+        pinsets.hash(self);
+        odp.hash(self);
+        mr_count.hash(self);
+        names.hash(self);
+        ghost.hash(self);
+        fired.hash(self);
+        ver_clock.hash(self);
+        zero_pfn.hash(self);
+        for h in &th[..threads.len()] {
+            self.buf.extend_from_slice(&h.to_le_bytes());
+        }
         xxhash_rust::xxh3::xxh3_128(&self.buf)
     }
 

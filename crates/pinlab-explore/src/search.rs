@@ -42,7 +42,7 @@
 
 use crate::budget::Budget;
 use crate::decide::{hit, settled_hit, Method, PreSim};
-use crate::fingerprint::Fingerprinter;
+use crate::fingerprint::{Fingerprinter, ThreadHashes};
 use crate::schedule::{Schedule, CRASH};
 use pinlab_model::footprint::{Aliases, Footprint};
 use pinlab_model::ids::ThreadId;
@@ -134,6 +134,10 @@ pub enum Strategy {
 /// How many frontier states are expanded between merges, progress calls
 /// and polls of the stop flag and the clock (per worker).
 pub const CHUNK: usize = 1 << 11;
+
+/// How many inserts ahead the breadth-first merge prefetches a visited-set
+/// slot: enough to cover a cache miss with the work of the inserts between.
+const PREFETCH_AHEAD: usize = 8;
 
 /// Part `index` of `count` (0-based) of a sharded run. Every shard runs the
 /// same breadth-first search until a level holds at least
@@ -405,6 +409,7 @@ struct Item {
     /// pointer instead of the whole world when the vectors grow halved the
     /// time spent in `memmove` and page faults.
     w: Box<World>,
+    th: ThreadHashes,
     node: u32,
     path: PathStats,
 }
@@ -414,6 +419,7 @@ pub(crate) struct Succ {
     pub t: ThreadId,
     pub w: Box<World>,
     pub fp: u128,
+    pub th: ThreadHashes,
 }
 
 /// What expanding a state found (computed in parallel, merged in order).
@@ -455,9 +461,11 @@ pub(crate) struct Crash {
 /// the depth-first search (`crate::dfs`). They may run, so a state where
 /// only they could is not final: it is returned as `Moved` with no
 /// successors.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn expand(
     cx: &Cx,
     w: Box<World>,
+    th: &ThreadHashes,
     crash_points: bool,
     por: Option<&Aliases>,
     fp: &mut Fingerprinter,
@@ -480,8 +488,8 @@ pub(crate) fn expand(
             next.stats = Default::default();
             match next.step(cx, t, &mut NoTrace) {
                 Step::Ran(_) => {
-                    let f = fp.fingerprint(&next);
-                    let succs = vec![Succ { t, w: next, fp: f }];
+                    let (f, th) = fp.fingerprint_after(&next, th, t);
+                    let succs = vec![Succ { t, w: next, fp: f, th }];
                     return Outcome::Moved {
                         succs,
                         blocked: [false; MAX_THREADS],
@@ -491,7 +499,7 @@ pub(crate) fn expand(
                 }
                 // Not enabled after all: expand in full (the step left the
                 // world untouched).
-                _ => return expand(cx, next, crash_points, None, fp, asleep),
+                _ => return expand(cx, next, th, crash_points, None, fp, asleep),
             }
         }
     }
@@ -520,8 +528,8 @@ pub(crate) fn expand(
         next.stats = Default::default();
         match next.step(cx, tid, &mut NoTrace) {
             Step::Ran(_) => {
-                let f = fp.fingerprint(&next);
-                succs.push(Succ { t: tid, w: next, fp: f });
+                let (f, th) = fp.fingerprint_after(&next, th, tid);
+                succs.push(Succ { t: tid, w: next, fp: f, th });
             }
             Step::Blocked => {
                 blocked[tid.idx()] = true;
@@ -616,6 +624,16 @@ impl Visited {
                     bits[word] |= bit;
                 }
                 new
+            }
+        }
+    }
+
+    /// See `FingerprintTable::prefetch`.
+    pub(crate) fn prefetch(&self, fp: u128) {
+        match self {
+            Visited::Exact(s) => s.prefetch(fp as u64),
+            Visited::Bits { bits, mask } => {
+                prefetch_index::prefetch_index(bits, ((fp as u64 & mask) >> 6) as usize)
             }
         }
     }
@@ -903,11 +921,13 @@ fn bfs(cx: &Cx, init: &World, cfg: &Config, parallel: bool, pre: Vec<bool>) -> (
     let mut nodes = Nodes::default();
     let mut fp = Fingerprinter::default();
     let mut found: Found<u32> = Found::new(cx, pre);
-    seen.insert(fp.fingerprint(init));
+    let (init_fp, init_th) = fp.fingerprint_all(init);
+    seen.insert(init_fp);
     nodes.push(0, ThreadId(0));
     found.on_new_fired(cx, init, Default::default(), 0);
     let mut frontier = vec![Item {
         w: Box::new(init.clone()),
+        th: init_th,
         node: 0,
         path: PathStats { waits: [0; MAX_THREADS], bounce_bytes: 0 },
     }];
@@ -952,13 +972,26 @@ fn bfs(cx: &Cx, init: &World, cfg: &Config, parallel: bool, pre: Vec<bool>) -> (
                 }
             }
             let expand_item = |f: &mut Fingerprinter, it: Item| {
-                (expand(cx, it.w, cfg.crash_points, por, f, 0), it.path, it.node)
+                (expand(cx, it.w, &it.th, cfg.crash_points, por, f, 0), it.path, it.node)
             };
             let outcomes: Vec<(Outcome, PathStats, u32)> = if parallel {
                 batch.into_par_iter().map_init(Fingerprinter::default, expand_item).collect()
             } else {
                 batch.into_iter().map(|it| expand_item(&mut fp, it)).collect()
             };
+            // The successors' fingerprints in merge order, to prefetch
+            // their slots a few inserts ahead.
+            let ahead: Vec<u128> = outcomes
+                .iter()
+                .flat_map(|(o, ..)| match o {
+                    Outcome::Moved { succs, .. } => succs.iter().map(|s| s.fp).collect(),
+                    Outcome::Final { .. } => Vec::new(),
+                })
+                .collect();
+            for &f in ahead.iter().take(PREFETCH_AHEAD) {
+                seen.prefetch(f);
+            }
+            let mut merged = 0;
             for (out, path, node) in outcomes {
                 match out {
                     Outcome::Final { stuck, sat, failed } => {
@@ -975,7 +1008,11 @@ fn bfs(cx: &Cx, init: &World, cfg: &Config, parallel: bool, pre: Vec<bool>) -> (
                         }
                     }
                     Outcome::Moved { succs, blocked, crash, fired_before } => {
-                        for Succ { t, w: next, fp: key } in succs {
+                        for Succ { t, w: next, fp: key, th } in succs {
+                            if let Some(&f) = ahead.get(merged + PREFETCH_AHEAD) {
+                                seen.prefetch(f);
+                            }
+                            merged += 1;
                             found.count(&next);
                             if !seen.insert(key) {
                                 continue;
@@ -996,7 +1033,7 @@ fn bfs(cx: &Cx, init: &World, cfg: &Config, parallel: bool, pre: Vec<bool>) -> (
                             if next.fired() != fired_before {
                                 found.on_new_fired(cx, &next, fired_before, id);
                             }
-                            next_level.push(Item { w: next, node: id, path });
+                            next_level.push(Item { w: next, th, node: id, path });
                         }
                         if let Some(c) = crash {
                             if !seen.insert(c.fp) {

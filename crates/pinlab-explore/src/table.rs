@@ -52,16 +52,29 @@ impl FingerprintTable {
         }
     }
 
+    /// Start loading the slot where `fp` would go. The table outgrows a
+    /// cache early, so an insert is a cache miss; issued while the search
+    /// still has other successors to work out, the load overlaps with that
+    /// work. Only a hint: the table may grow in between.
+    pub(crate) fn prefetch(&self, fp: u64) {
+        prefetch_index::prefetch_index(&self.slots, home(fp, self.slots.len()));
+    }
+
     /// Bytes held.
     pub(crate) fn bytes(&self) -> u64 {
         self.slots.len() as u64 * 8
     }
 }
 
+/// The first slot of `fp`'s probe run in a table of `n` slots.
+fn home(fp: u64, n: usize) -> usize {
+    ((u128::from(fp) * n as u128) >> 64) as usize
+}
+
 /// Put `fp` in the first free slot of its probe run; false if it is there.
 fn place(slots: &mut [u64], fp: u64) -> bool {
     let n = slots.len();
-    let mut i = ((u128::from(fp) * n as u128) >> 64) as usize;
+    let mut i = home(fp, n);
     loop {
         match slots[i] {
             EMPTY => {

@@ -129,6 +129,12 @@ pub struct StepStats {
     pub pin_tests: u32,
     pub false_positives: u32,
     pub false_negatives: u32,
+    /// Threads other than the one stepping whose state the step changed (a
+    /// bit per thread). A step writes only its own thread's state, with one
+    /// exception: `ghost_supersede` retracts promises that other threads'
+    /// fsyncs in flight hold. The explorer rehashes exactly these threads
+    /// besides the one that moved.
+    pub other_threads: u16,
 }
 
 impl PartialEq for StepStats {

@@ -161,9 +161,10 @@ impl World {
         let keep = |p: &Promise| !(p.file == file && p.index == index);
         self.ghost.acked.retain(keep);
         self.ghost.sync_promise.retain(keep);
-        for ts in &mut self.threads {
+        for (i, ts) in self.threads.iter_mut().enumerate() {
             if let OpState::Fsync(st) = &mut ts.op {
                 st.promise.retain(keep);
+                self.stats.other_threads |= 1 << i;
             }
         }
     }
