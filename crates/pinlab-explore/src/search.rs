@@ -984,9 +984,10 @@ fn bfs(cx: &Cx, init: &World, cfg: &Config, parallel: bool, pre: Vec<bool>) -> (
             let ahead: Vec<u128> = outcomes
                 .iter()
                 .flat_map(|(o, ..)| match o {
-                    Outcome::Moved { succs, .. } => succs.iter().map(|s| s.fp).collect(),
-                    Outcome::Final { .. } => Vec::new(),
+                    Outcome::Moved { succs, .. } => succs.as_slice(),
+                    Outcome::Final { .. } => &[],
                 })
+                .map(|s| s.fp)
                 .collect();
             for &f in ahead.iter().take(PREFETCH_AHEAD) {
                 seen.prefetch(f);
